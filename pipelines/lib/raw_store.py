@@ -1,0 +1,137 @@
+"""Raw landing zone: SEC responses stored unchanged, mirrored by URL path, with a sidecar.
+
+A file lands only after it has been validated, through a temp file and an atomic
+rename, so a failed or truncated download never replaces the last good copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Protocol
+from urllib.parse import urlsplit
+
+from pipelines.lib.sec_client import Response, SecClient
+
+
+class NoOfflineData(LookupError):
+    """The offline snapshot has no copy of this URL."""
+
+
+@dataclass(frozen=True)
+class RawMeta:
+    url: str
+    sha256: str
+    bytes: int
+    fetched_at: str
+    source: str  # "live" or "offline-snapshot"
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    meta: RawMeta
+    changed: bool  # False when the stored copy was re-used
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch(self, url: str, cached: RawMeta | None) -> Response: ...
+
+
+def url_to_relpath(url: str) -> Path:
+    """https://data.sec.gov/api/x.json -> data.sec.gov/api/x.json (SEC's own layout)."""
+    parts = urlsplit(url)
+    return Path(parts.netloc) / parts.path.lstrip("/")
+
+
+class LiveSource:
+    name = "live"
+
+    def __init__(self, client: SecClient):
+        self.client = client
+
+    def fetch(self, url: str, cached: RawMeta | None) -> Response:
+        if cached is None:
+            return self.client.get(url)
+        return self.client.get(url, etag=cached.etag, last_modified=cached.last_modified)
+
+
+class SnapshotSource:
+    """Serves the project's copy of real SEC responses, laid out like SEC's URLs."""
+
+    name = "offline-snapshot"
+
+    def __init__(self, snapshot_dir: Path):
+        self.snapshot_dir = snapshot_dir
+
+    def fetch(self, url: str, cached: RawMeta | None) -> Response:
+        path = self.snapshot_dir / url_to_relpath(url)
+        if not path.is_file():
+            raise NoOfflineData(f"no offline data: the snapshot has no copy of {url}")
+        return Response(url=url, status=200, content=path.read_bytes(), etag=None, last_modified=None)
+
+
+class RawStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path_for(self, url: str) -> Path:
+        return self.root / url_to_relpath(url)
+
+    def read_meta(self, url: str) -> RawMeta | None:
+        meta_path = _meta_path(self.path_for(url))
+        if not (meta_path.is_file() and self.path_for(url).is_file()):
+            return None
+        return RawMeta(**json.loads(meta_path.read_text()))
+
+    def land(self, url: str, source: Source, validate: Callable[[bytes], object]) -> RawFile:
+        """Fetch url through source, validate it, store it atomically; re-use if unchanged."""
+        path = self.path_for(url)
+        cached = self.read_meta(url)
+        response = source.fetch(url, cached)
+        if response.status == 304 and cached is not None:
+            return RawFile(path, cached, changed=False)
+        validate(response.content)  # raises before anything is written
+        digest = hashlib.sha256(response.content).hexdigest()
+        if cached is not None and cached.sha256 == digest:
+            return RawFile(path, cached, changed=False)
+        meta = RawMeta(
+            url=url,
+            sha256=digest,
+            bytes=len(response.content),
+            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            source=source.name,
+            etag=response.etag,
+            last_modified=response.last_modified,
+        )
+        _write_atomically(path, response.content)
+        _write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
+        return RawFile(path, meta, changed=True)
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+

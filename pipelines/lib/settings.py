@@ -1,0 +1,74 @@
+"""The one place that decides the environment: offline or live, and where files live.
+
+Read when a resource or the CLI is built, never at import time, so tests can point
+everything at a temporary directory through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = PACKAGE_DIR.parent
+SNAPSHOT_DIR = PACKAGE_DIR / "snapshot"
+SQL_DIR = PROJECT_DIR / "sql"
+CONCEPTS_FILE = PACKAGE_DIR / "concepts.yaml"
+COMPANIES_FILE = PACKAGE_DIR / "reference" / "companies.csv"
+
+# SEC asks automated clients to declare who they are: "Sample Company admin@example.com".
+_USER_AGENT_SHAPE = re.compile(r"\S.*\s+\S+@\S+\.\S+")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str  # "offline" | "live"
+    user_agent: str | None
+    warehouse_dir: Path
+    snapshot_dir: Path
+    universe: tuple[str, ...]  # tickers or CIKs as the user wrote them; empty = default
+
+    @property
+    def database_path(self) -> Path:
+        return self.warehouse_dir / "capexwatch.duckdb"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.warehouse_dir / "raw"
+
+
+def validate_user_agent(user_agent: str | None) -> str:
+    """Live mode must not send a single request without a declared "Name email"."""
+    if not user_agent or not _USER_AGENT_SHAPE.fullmatch(user_agent.strip()):
+        raise ConfigError(
+            "live mode needs SEC_USER_AGENT set to 'Name email' "
+            f"(e.g. 'Jane Analyst jane@example.com'); got {user_agent!r}"
+        )
+    return user_agent.strip()
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment: offline unless SEC_USER_AGENT is set."""
+    env = dict(os.environ if env is None else env)
+    user_agent = env.get("SEC_USER_AGENT") or None
+    mode = (env.get("CAPEXWATCH_MODE") or ("live" if user_agent else "offline")).lower()
+    if mode not in ("offline", "live"):
+        raise ConfigError(f"CAPEXWATCH_MODE must be 'offline' or 'live', got {mode!r}")
+    if mode == "live":
+        user_agent = validate_user_agent(user_agent)
+    universe = tuple(
+        item.strip() for item in env.get("CAPEXWATCH_UNIVERSE", "").split(",") if item.strip()
+    )
+    return Settings(
+        mode=mode,
+        user_agent=user_agent,
+        warehouse_dir=Path(env.get("CAPEXWATCH_WAREHOUSE_DIR") or PROJECT_DIR / "warehouse"),
+        snapshot_dir=Path(env.get("CAPEXWATCH_SNAPSHOT_DIR") or SNAPSHOT_DIR),
+        universe=universe,
+    )

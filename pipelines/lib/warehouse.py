@@ -1,0 +1,61 @@
+"""DuckDB access and the SQL runner: .sql files under sql/, values bound as parameters."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pipelines.lib.settings import SQL_DIR
+
+SCHEMAS = ("staging", "core", "marts")
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process holds the DuckDB file; nothing was changed."""
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, turning DuckDB's lock error into one that says what to do."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseLocked(
+                f"warehouse {path} is locked by another process (a running refresh, or an open "
+                f"DuckDB client); close it and retry. DuckDB said: {exc}"
+            ) from exc
+        raise
+    if not read_only:
+        for schema in SCHEMAS:
+            conn.execute(f"create schema if not exists {schema}")
+    return conn
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: readers see the old tables until the new ones are committed."""
+    conn.execute("begin transaction")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
+def sql_text(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The statement in sql/<name>.sql, e.g. 'core/metric_values'."""
+    return (sql_dir / f"{name}.sql").read_text()
+
+
+def run_sql(conn: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+    conn.execute(sql_text(name), params or None)
+
+
+def table_name(name: str) -> str:
+    """sql/core/metric_values.sql builds core.metric_values."""
+    return name.replace("/", ".")

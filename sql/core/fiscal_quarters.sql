@@ -1,0 +1,71 @@
+-- core.fiscal_quarters: exact fiscal-quarter boundaries per company, and the calendar quarter each
+-- lines up with (by its midpoint, so June and May fiscal years compare with calendar ones).
+-- grain: cik x fiscal_year x fiscal_quarter
+create or replace table core.fiscal_quarters as
+with year_to_date_ends as (
+    -- 10-Q periods that start on the fiscal year's first day end on a quarter end (3, 6 or 9 months)
+    select
+        y.cik,
+        y.fiscal_year,
+        f.period_end,
+        case
+            when f.duration_days between 80 and 100 then 1
+            when f.duration_days between 170 and 195 then 2
+            when f.duration_days between 260 and 285 then 3
+        end as fiscal_quarter,
+        count(*) as n_facts
+    from core.fiscal_years as y
+    inner join staging.periodic_facts as f
+        on f.cik = y.cik and f.period_start = y.period_start
+    where f.form in ('10-Q', '10-Q/A')
+      and (y.period_end is null or f.period_end < y.period_end)
+    group by all
+),
+
+quarter_ends as (
+    select cik, fiscal_year, fiscal_quarter, first(period_end order by n_facts desc, period_end) as period_end
+    from year_to_date_ends
+    where fiscal_quarter is not null
+    group by all
+    union all
+    select cik, fiscal_year, 4 as fiscal_quarter, period_end
+    from core.fiscal_years
+    where period_end is not null
+),
+
+bounded as (
+    select
+        q.cik,
+        q.fiscal_year,
+        q.fiscal_quarter,
+        case
+            when q.fiscal_quarter = 1 then y.period_start
+            else cast(lag(q.period_end) over w + interval 1 day as date)
+        end as period_start,
+        q.period_end,
+        lag(q.fiscal_quarter) over w as previous_quarter
+    from quarter_ends as q
+    inner join core.fiscal_years as y using (cik, fiscal_year)
+    window w as (partition by q.cik, q.fiscal_year order by q.fiscal_quarter)
+),
+
+final as (
+    select
+        cik,
+        fiscal_year,
+        fiscal_quarter,
+        period_start,
+        period_end,
+        date_diff('day', period_start, period_end) + 1 as duration_days,
+        cast(period_start + to_days(cast((date_diff('day', period_start, period_end)) // 2 as integer)) as date)
+            as period_midpoint
+    from bounded
+    -- a quarter whose predecessor's end is unknown has no known start
+    where fiscal_quarter = 1 or previous_quarter = fiscal_quarter - 1
+)
+
+select
+    *,
+    year(period_midpoint) || 'Q' || quarter(period_midpoint) as calendar_quarter
+from final
+where duration_days between 80 and 100

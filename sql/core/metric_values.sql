@@ -1,0 +1,128 @@
+-- core.metric_values: every metric per company and period, reported ones from core.base_metric_values
+-- plus those computed from them (fcf, ratios, growth), each traceable to its filing and derivation.
+-- grain: cik x metric x period_type (quarter | fiscal_year | ttm) x fiscal_year x fiscal_quarter
+create or replace table core.metric_values as
+with base as (
+    select * from core.base_metric_values
+),
+
+formulas (metric, inputs, formula, derivation) as (
+    values
+        ('fcf', ['ocf', 'capex'], 'ocf - capex', 'sum'),
+        ('fcf_after_finance_leases', ['ocf', 'capex', 'finance_lease_principal'],
+            'ocf - capex - finance_lease_principal', 'sum'),
+        ('capex_intensity', ['capex', 'revenue'], 'capex / revenue', 'ratio'),
+        ('fcf_margin', ['ocf', 'capex', 'revenue'], '(ocf - capex) / revenue', 'ratio'),
+        ('ocf_to_net_income', ['ocf', 'net_income'], 'ocf / net_income, where net income > 0', 'ratio'),
+        ('fcf_to_net_income', ['ocf', 'capex', 'net_income'], '(ocf - capex) / net_income, where net income > 0', 'ratio'),
+        ('capex_to_ocf', ['capex', 'ocf'], 'capex / ocf, where ocf > 0', 'ratio'),
+        ('capex_to_da', ['capex', 'd_and_a'], 'capex / d_and_a', 'ratio'),
+        ('revenue_yoy', ['revenue'], 'revenue / revenue of the same period a year earlier - 1', 'ratio'),
+        ('capex_yoy', ['capex'], 'capex / capex of the same period a year earlier - 1', 'ratio')
+),
+
+wide as (
+    pivot base
+    on metric in ('revenue', 'capex', 'ocf', 'd_and_a', 'net_income', 'finance_lease_principal', 'rpo')
+    using first(value) as v, first(first_value) as f
+    group by cik, period_type, fiscal_year, fiscal_quarter
+),
+
+with_fcf as (
+    select *, ocf_v - capex_v as fcf_v, ocf_f - capex_f as fcf_f
+    from wide
+),
+
+computed as (
+    select
+        cur.cik, cur.period_type, cur.fiscal_year, cur.fiscal_quarter,
+        cur.fcf_v, cur.fcf_f,
+        cur.fcf_v - cur.finance_lease_principal_v as fcf_after_finance_leases_v,
+        cur.fcf_f - cur.finance_lease_principal_f as fcf_after_finance_leases_f,
+        cur.capex_v / nullif(cur.revenue_v, 0) as capex_intensity_v,
+        cur.capex_f / nullif(cur.revenue_f, 0) as capex_intensity_f,
+        cur.fcf_v / nullif(cur.revenue_v, 0) as fcf_margin_v,
+        cur.fcf_f / nullif(cur.revenue_f, 0) as fcf_margin_f,
+        if(cur.net_income_v > 0, cur.ocf_v / cur.net_income_v, null) as ocf_to_net_income_v,
+        if(cur.net_income_f > 0, cur.ocf_f / cur.net_income_f, null) as ocf_to_net_income_f,
+        if(cur.net_income_v > 0, cur.fcf_v / cur.net_income_v, null) as fcf_to_net_income_v,
+        if(cur.net_income_f > 0, cur.fcf_f / cur.net_income_f, null) as fcf_to_net_income_f,
+        if(cur.ocf_v > 0, cur.capex_v / cur.ocf_v, null) as capex_to_ocf_v,
+        if(cur.ocf_f > 0, cur.capex_f / cur.ocf_f, null) as capex_to_ocf_f,
+        cur.capex_v / nullif(cur.d_and_a_v, 0) as capex_to_da_v,
+        cur.capex_f / nullif(cur.d_and_a_f, 0) as capex_to_da_f,
+        if(prev.revenue_v > 0, cur.revenue_v / prev.revenue_v - 1, null) as revenue_yoy_v,
+        if(prev.revenue_f > 0, cur.revenue_f / prev.revenue_f - 1, null) as revenue_yoy_f,
+        if(prev.capex_v > 0, cur.capex_v / prev.capex_v - 1, null) as capex_yoy_v,
+        if(prev.capex_f > 0, cur.capex_f / prev.capex_f - 1, null) as capex_yoy_f
+    from with_fcf as cur
+    left join with_fcf as prev
+        on prev.cik = cur.cik and prev.period_type = cur.period_type
+        and prev.fiscal_year = cur.fiscal_year - 1
+        and prev.fiscal_quarter is not distinct from cur.fiscal_quarter
+),
+
+computed_long as (
+    unpivot computed
+    on (fcf_v, fcf_f) as fcf,
+       (fcf_after_finance_leases_v, fcf_after_finance_leases_f) as fcf_after_finance_leases,
+       (capex_intensity_v, capex_intensity_f) as capex_intensity,
+       (fcf_margin_v, fcf_margin_f) as fcf_margin,
+       (ocf_to_net_income_v, ocf_to_net_income_f) as ocf_to_net_income,
+       (fcf_to_net_income_v, fcf_to_net_income_f) as fcf_to_net_income,
+       (capex_to_ocf_v, capex_to_ocf_f) as capex_to_ocf,
+       (capex_to_da_v, capex_to_da_f) as capex_to_da,
+       (revenue_yoy_v, revenue_yoy_f) as revenue_yoy,
+       (capex_yoy_v, capex_yoy_f) as capex_yoy
+    into name metric value value, first_value
+),
+
+inputs as (
+    -- per derived metric and period: its latest-filed input (for provenance) and any missing inputs
+    select
+        b.cik, b.period_type, b.fiscal_year, b.fiscal_quarter, f.metric,
+        min(b.period_start) as period_start,
+        max(b.period_end) as period_end,
+        any_value(b.calendar_quarter) as calendar_quarter,
+        first(b.accn order by b.filed desc nulls last) as accn,
+        first(b.form order by b.filed desc nulls last) as form,
+        max(b.filed) as filed,
+        first(b.first_accn order by b.first_filed desc nulls last) as first_accn,
+        max(b.first_filed) as first_filed,
+        list(b.metric order by b.metric) filter (where b.value is null) as missing_inputs
+    from formulas as f
+    inner join base as b on list_contains(f.inputs, b.metric)
+    group by all
+),
+
+derived as (
+    select
+        i.cik, c.metric, 'derived' as kind, i.period_type, i.fiscal_year, i.fiscal_quarter,
+        i.period_start, i.period_end, i.calendar_quarter,
+        c.value, null as taxonomy, f.formula as tag, i.accn, i.form, i.filed,
+        f.derivation, f.formula as components, c.first_value, i.first_accn, i.first_filed,
+        case
+            when c.value is not null then null
+            when len(i.missing_inputs) > 0 then 'missing input: ' || array_to_string(i.missing_inputs, ', ')
+            when c.metric like '%_yoy' then 'no positive value for the same period a year earlier'
+            else 'denominator not positive'
+        end as null_reason
+    from computed_long as c
+    inner join formulas as f using (metric)
+    inner join inputs as i
+        on i.cik = c.cik and i.metric = c.metric and i.period_type = c.period_type
+        and i.fiscal_year = c.fiscal_year and i.fiscal_quarter is not distinct from c.fiscal_quarter
+),
+
+final as (
+    select * from base
+    union all by name
+    select * from derived
+)
+
+select
+    *,
+    'https://www.sec.gov/Archives/edgar/data/' || cast(cast(cik as bigint) as varchar) || '/'
+        || replace(accn, '-', '') || '/' || accn || '-index.htm' as filing_url,
+    value is distinct from first_value as restated
+from final
