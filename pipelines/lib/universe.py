@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.lib.settings import COMPANIES_FILE
 
-COMPANY_TICKERS_URL = "https://www.sec.gov/files/company_tickers.json"
+COMPANY_TICKERS_PATH = "/files/company_tickers.json"  # on www.sec.gov
 
 
 class UnknownCompany(LookupError):

@@ -40,18 +40,37 @@ year_candidates as (
     where (kind = 'flow' and q_from = 1 and q_to = 4) or (kind = 'instant' and q_to = 4)
 ),
 
--- per period, the first candidate concept in the map's order wins; within it, a reported figure
--- beats a derived one
+tag_choice as (
+    -- one concept per company, metric and fiscal year, so that its quarters add up to its year: the
+    -- concept covering most of the year's periods, ties broken by the concept map's order
+    select
+        cik, metric, fiscal_year, taxonomy, tag,
+        row_number() over (
+            partition by cik, metric, fiscal_year order by count(*) desc, min(priority)
+        ) as tag_rank
+    from (
+        select distinct cik, metric, fiscal_year, fiscal_quarter, taxonomy, tag, priority from quarter_candidates
+        union all
+        select cik, metric, fiscal_year, 0, taxonomy, tag, priority from year_candidates
+    )
+    group by cik, metric, fiscal_year, taxonomy, tag
+),
+
+-- other concepts fill only the periods the year's concept lacks; a reported figure beats a derived one
 chosen_quarters as (
-    select * from quarter_candidates
+    select c.*
+    from quarter_candidates as c
+    inner join tag_choice as t using (cik, metric, fiscal_year, taxonomy, tag)
     qualify row_number() over (
-        partition by cik, metric, fiscal_year, fiscal_quarter order by priority, derivation_rank
+        partition by c.cik, c.metric, c.fiscal_year, c.fiscal_quarter order by t.tag_rank, c.derivation_rank
     ) = 1
 ),
 
 chosen_years as (
-    select * from year_candidates
-    qualify row_number() over (partition by cik, metric, fiscal_year order by priority) = 1
+    select c.*
+    from year_candidates as c
+    inner join tag_choice as t using (cik, metric, fiscal_year, taxonomy, tag)
+    qualify row_number() over (partition by c.cik, c.metric, c.fiscal_year order by t.tag_rank) = 1
 ),
 
 metrics as (

@@ -1,0 +1,80 @@
+"""The warehouse transforms: one asset per .sql file under sql/, rebuilt in a transaction each run."""
+
+
+from typing import Callable
+
+import dagster as dg
+import duckdb
+
+from pipelines.defs.resources import WarehouseResource
+from pipelines.lib import concepts, warehouse
+
+# sql file (= table) -> the tables it reads. Order is the build order.
+SQL_TABLES: dict[str, list[str]] = {
+    "core/concept_map": [],
+    "staging/periodic_facts": ["core/facts"],
+    "core/fiscal_years": ["staging/periodic_facts"],
+    "core/fiscal_quarters": ["core/fiscal_years", "staging/periodic_facts"],
+    "core/metric_spans": ["core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"],
+    "core/base_metric_values": ["core/metric_spans", "core/fiscal_years", "core/fiscal_quarters", "core/concept_map"],
+    "core/metric_values": ["core/base_metric_values"],
+    "core/metrics_wide": ["core/metric_values", "core/facts"],
+    "marts/quarterly": ["core/metrics_wide"],
+    "marts/annual": ["core/metrics_wide"],
+    "marts/ttm": ["core/metrics_wide"],
+    "marts/calendar_totals": ["marts/quarterly"],
+}
+
+
+def _register_concepts(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.register("concept_rows", concepts.load_concept_map())
+
+
+# Inputs that come from files rather than tables, registered before the statement runs.
+PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    "core/concept_map": _register_concepts,
+}
+
+
+def describe(name: str) -> str:
+    """The SQL file's header comment is the asset's description."""
+    header = [line[2:].strip() for line in warehouse.sql_text(name).splitlines() if line.startswith("--")]
+    return " ".join(header)
+
+
+def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
+    rows = conn.execute(f"select count(*) from {table}").fetchone()[0]
+    preview = conn.execute(f"select * from {table} limit 5").df()
+    return {
+        "dagster/row_count": rows,
+        "table": table,
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
+    }
+
+
+def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
+    layer = name.split("/")[0]
+
+    @dg.asset(
+        name=name.split("/")[1],
+        key_prefix=[layer],
+        deps=[dg.AssetKey(dep.split("/")) for dep in deps],
+        group_name=layer if layer != "staging" else "core",
+        description=describe(name),
+        kinds={"duckdb", "sql"},
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    def _build(warehouse_db: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse_db.connect() as conn:
+            warehouse.run_sql(conn, "core/facts__create")
+            warehouse.run_sql(conn, "core/companies__create")
+            if name in PREPARE:
+                PREPARE[name](conn)
+            with warehouse.transaction(conn):
+                warehouse.run_sql(conn, name)
+            return dg.MaterializeResult(metadata=table_metadata(conn, warehouse.table_name(name)))
+
+    return _build
+
+
+warehouse_assets = [sql_table_asset(name, deps) for name, deps in SQL_TABLES.items()]

@@ -1,0 +1,60 @@
+"""One refresh end to end, as the CLI runs it: each company's partition, then the warehouse build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.defs.partitions import company_partitions
+from pipelines.defs.resources import SecResource, WarehouseResource
+
+
+@dataclass
+class RefreshReport:
+    companies: dict[str, str] = field(default_factory=dict)  # partition key -> "ok" or the error
+    build_ok: bool = False
+    failed_checks: list[str] = field(default_factory=list)  # "asset:check (severity)"
+
+    @property
+    def ok(self) -> bool:
+        return self.build_ok and all(v == "ok" for v in self.companies.values())
+
+
+def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return event.step_failure_data.error.message.strip().splitlines()[-1]
+    return "failed"
+
+
+def run_refresh(
+    sec: SecResource,
+    warehouse_db: WarehouseResource,
+    instance: dg.DagsterInstance,
+    progress: Callable[[str], None] = lambda line: None,
+) -> RefreshReport:
+    """A company that fails does not stop the others; the build then uses what is stored."""
+    defs = build_definitions(sec, warehouse_db)
+    companies = sec.resolve_universe()
+    keys = [c.partition_key for c in companies]
+    instance.add_dynamic_partitions(company_partitions.name, keys)
+    report = RefreshReport()
+    refresh_job = defs.resolve_job_def("refresh_companies")
+    for number, key in enumerate(keys, start=1):
+        result = refresh_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+        report.companies[key] = "ok" if result.success else _first_error(result)
+        progress(f"[{number}/{len(keys)}] {key}: {report.companies[key]}")
+    build = defs.resolve_job_def("build_warehouse").execute_in_process(instance=instance, raise_on_error=False)
+    report.build_ok = build.success
+    if not build.success:
+        progress(f"warehouse build failed: {_first_error(build)}")
+    for evaluation in build.get_asset_check_evaluations():
+        if not evaluation.passed:
+            key = evaluation.asset_check_key
+            report.failed_checks.append(
+                f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value})"
+            )
+    return report

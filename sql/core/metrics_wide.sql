@@ -1,0 +1,42 @@
+-- core.metrics_wide: core.metric_values pivoted to one row per company and period, one column per
+-- metric (USD; ratios as fractions), with the reason for every missing metric. Feeds the marts.
+-- grain: cik x period_type x fiscal_year x fiscal_quarter
+create or replace table core.metrics_wide as
+with periods as (
+    -- flows define a period's span (an instant like RPO only marks its end)
+    select
+        cik, period_type, fiscal_year, fiscal_quarter,
+        min(period_start) filter (where kind = 'flow') as period_start,
+        max(period_end) as period_end,
+        any_value(calendar_quarter) as calendar_quarter,
+        list(metric || ': ' || null_reason order by metric) filter (where value is null) as missing
+    from core.metric_values
+    group by all
+),
+
+wide as (
+    pivot (select cik, period_type, fiscal_year, fiscal_quarter, metric, value from core.metric_values)
+    on metric in (
+        'revenue', 'capex', 'ocf', 'fcf', 'fcf_after_finance_leases', 'd_and_a', 'net_income',
+        'finance_lease_principal', 'rpo', 'capex_intensity', 'fcf_margin', 'ocf_to_net_income',
+        'fcf_to_net_income', 'capex_to_ocf', 'capex_to_da', 'revenue_yoy', 'capex_yoy'
+    )
+    using first(value)
+    group by cik, period_type, fiscal_year, fiscal_quarter
+)
+
+select
+    c.ticker,
+    p.cik,
+    c.company,
+    p.period_type,
+    p.fiscal_year,
+    p.fiscal_quarter,
+    p.period_start,
+    p.period_end,
+    p.calendar_quarter,
+    w.* exclude (cik, period_type, fiscal_year, fiscal_quarter),
+    coalesce(p.missing, []) as missing
+from periods as p
+inner join wide as w using (cik, period_type, fiscal_year, fiscal_quarter)
+left join core.companies as c using (cik)
