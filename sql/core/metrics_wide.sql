@@ -38,5 +38,7 @@ select
     w.* exclude (cik, period_type, fiscal_year, fiscal_quarter),
     coalesce(p.missing, []) as missing
 from periods as p
-inner join wide as w using (cik, period_type, fiscal_year, fiscal_quarter)
-left join core.companies as c using (cik)
+inner join wide as w
+    on w.cik = p.cik and w.period_type = p.period_type and w.fiscal_year = p.fiscal_year
+    and w.fiscal_quarter is not distinct from p.fiscal_quarter
+left join core.companies as c on c.cik = p.cik

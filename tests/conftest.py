@@ -1,0 +1,45 @@
+"""Shared fixtures: one warehouse built from the offline snapshot by the real Dagster jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.refresh import RefreshReport, run_refresh
+
+
+@pytest.fixture(autouse=True)
+def _no_live_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach SEC: whatever the developer's shell has set, run offline."""
+    for name in ("SEC_USER_AGENT", "CAPEXWATCH_MODE", "CAPEXWATCH_UNIVERSE", "CAPEXWATCH_WAREHOUSE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def offline_resources(warehouse_dir: Path) -> tuple[SecResource, WarehouseResource]:
+    sec = SecResource(mode="offline", warehouse_dir=str(warehouse_dir))
+    return sec, WarehouseResource(database_path=str(warehouse_dir / "capexwatch.duckdb"))
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RefreshReport]:
+    warehouse_dir = tmp_path_factory.mktemp("warehouse")
+    sec, warehouse_db = offline_resources(warehouse_dir)
+    report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
+    return warehouse_dir, report
+
+
+@pytest.fixture(scope="session")
+def db(built: tuple[Path, RefreshReport]) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(str(built[0] / "capexwatch.duckdb"), read_only=True)
+    yield conn
+    conn.close()
+
+
+def one(conn: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:
+    rows = conn.execute(sql, list(params)).fetchall()
+    assert len(rows) == 1, f"expected one row, got {len(rows)}: {sql} {params}"
+    return rows[0]

@@ -1,0 +1,89 @@
+"""Marts: identities, TTM, growth, cross-company totals, coverage and the asset checks of a full run."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import one
+
+MARTS = ("quarterly", "annual", "ttm")
+
+
+def test_refresh_succeeds_and_every_blocking_check_passes(built):
+    _, report = built
+    assert report.ok, report
+    assert set(report.companies) == {"MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL"}
+    # only the staleness warning may fail: the companies without offline data have no quarter at all
+    assert report.failed_checks == ["marts/quarterly:staleness (WARN)"]
+
+
+def test_companies_without_offline_data_are_named_not_dropped(db):
+    rows = db.execute("select ticker, status, facts from core.companies order by ticker").fetchall()
+    assert rows == [
+        ("AAPL", "loaded", 24579), ("AMZN", "no offline data", 0), ("GOOGL", "loaded", 20324),
+        ("META", "no offline data", 0), ("MSFT", "no offline data", 0), ("NVDA", "loaded", 26903),
+        ("ORCL", "no offline data", 0),
+    ]
+    assert one(db, "select count(*) from marts.quarterly where ticker in ('MSFT', 'AMZN', 'META', 'ORCL')") == (0,)
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_fcf_identities_hold_in_every_mart(db, mart):
+    rows, broken = one(db, f"""
+        select count(*), count(*) filter (where abs(fcf - (ocf - capex)) > 0.5
+            or abs(fcf_after_finance_leases - (fcf - finance_lease_principal)) > 0.5
+            or abs(capex_intensity - capex / revenue) > 1e-12)
+        from marts.{mart} where fcf is not null""")
+    assert rows > 20 and broken == 0
+
+
+def test_mart_contract_columns(db):
+    for mart in MARTS:
+        columns = {row[0] for row in db.execute(f"describe marts.{mart}").fetchall()}
+        assert {
+            "ticker", "cik", "company", "fiscal_year", "fiscal_quarter", "period_start", "period_end",
+            "calendar_quarter", "revenue", "capex", "ocf", "fcf", "fcf_after_finance_leases", "d_and_a",
+            "net_income", "rpo", "capex_intensity", "fcf_margin", "ocf_to_net_income", "fcf_to_net_income",
+            "capex_to_ocf", "capex_to_da", "revenue_yoy", "capex_yoy",
+        } <= columns, mart
+    assert one(db, "select count(*) from marts.annual where fiscal_quarter is not null") == (0,)
+
+
+def test_ttm_is_the_sum_of_four_quarters(db):
+    ttm = one(db, "select capex, revenue, period_start from marts.ttm where ticker = 'GOOGL' "
+                  "and fiscal_year = 2026 and fiscal_quarter = 1")
+    quarters = one(db, "select sum(capex), sum(revenue), min(period_start) from marts.quarterly where ticker = 'GOOGL' "
+                       "and period_end between date '2025-04-01' and date '2026-03-31'")
+    assert ttm == quarters
+    assert ttm[0] == 109_924_000_000
+
+
+def test_growth_compares_the_same_fiscal_period_a_year_earlier(db):
+    growth, capex = one(db, "select capex_yoy, capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025")
+    before = one(db, "select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2024")[0]
+    assert before == 52_535_000_000  # Alphabet 10-K for 2024
+    assert growth == pytest.approx(capex / before - 1)
+
+
+def test_ratios_use_positive_denominators_only(db):
+    bad = one(db, """
+        select count(*) from marts.quarterly
+        where (net_income <= 0 and ocf_to_net_income is not null) or (ocf <= 0 and capex_to_ocf is not null)""")
+    assert bad == (0,)
+
+
+def test_rpo_is_the_balance_at_quarter_end(db):
+    # Alphabet's remaining performance obligations at 31 March 2026
+    assert one(db, "select rpo from marts.quarterly where ticker = 'GOOGL' and fiscal_year = 2026 and fiscal_quarter = 1") == (467_600_000_000,)
+
+
+def test_calendar_totals_add_up_companies_aligned_by_calendar_quarter(db):
+    companies, revenue, capex = one(db, "select companies, revenue, capex from marts.calendar_totals where calendar_quarter = '2026Q1'")
+    assert companies == ["GOOGL", "NVDA"]
+    parts = one(db, "select sum(revenue), sum(capex) from marts.quarterly where calendar_quarter = '2026Q1'")
+    assert (revenue, capex) == parts
+
+
+def test_every_metric_has_a_value_or_a_reason(db):
+    assert one(db, "select count(*) from core.metric_values where value is null and null_reason is null") == (0,)
+    assert one(db, "select count(*) from core.metric_values where value is null") [0] > 0
