@@ -1,0 +1,71 @@
+"""The Dagster code location: its asset graph (a snapshot, so changes show in review), jobs,
+schedule and sensor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from conftest import offline_resources
+from pipelines.definitions import build_definitions, defs
+from pipelines.defs.automation import daily_refresh, new_filings
+from pipelines.defs.partitions import company_partitions
+
+EXPECTED_GRAPH = {
+    "raw/companyfacts": set(),
+    "core/facts": {"raw/companyfacts"},
+    "core/concept_map": set(),
+    "staging/periodic_facts": {"core/facts"},
+    "core/fiscal_years": {"staging/periodic_facts"},
+    "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts"},
+    "core/metric_spans": {"core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"},
+    "core/base_metric_values": {"core/metric_spans", "core/fiscal_years", "core/fiscal_quarters", "core/concept_map"},
+    "core/metric_values": {"core/base_metric_values"},
+    "core/metrics_wide": {"core/metric_values", "core/facts"},
+    "marts/quarterly": {"core/metrics_wide"},
+    "marts/annual": {"core/metrics_wide"},
+    "marts/ttm": {"core/metrics_wide"},
+    "marts/calendar_totals": {"marts/quarterly"},
+}
+
+
+def test_asset_graph_snapshot():
+    graph = defs.resolve_asset_graph()
+    actual = {
+        key.to_user_string(): {parent.to_user_string() for parent in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
+    assert actual == EXPECTED_GRAPH
+
+
+def test_definitions_validate_and_name_their_jobs_and_checks():
+    dg.Definitions.validate_loadable(defs)
+    assert {job.name for job in defs.jobs} >= {"refresh_companies", "build_warehouse"}
+    checks = {str(key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    assert checks == {"quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness"}
+
+
+def test_offline_sensor_registers_the_universe_and_polls_nothing(tmp_path):
+    sec, _ = offline_resources(tmp_path)
+    instance = dg.DagsterInstance.ephemeral()
+    result = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
+    assert result.run_requests == []
+    assert "offline mode" in result.skip_reason.skip_message
+    [request] = result.dynamic_partitions_requests
+    assert list(request.partition_keys) == ["MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL"]
+
+
+def test_daily_schedule_requests_one_run_per_company():
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2026, 5, 1, 6))
+        assert isinstance(daily_refresh(context), dg.SkipReason)
+        instance.add_dynamic_partitions(company_partitions.name, ["GOOGL", "NVDA"])
+        requests = daily_refresh(context)
+    assert [(r.partition_key, r.run_key) for r in requests] == [("GOOGL", "GOOGL:2026-05-01"), ("NVDA", "NVDA:2026-05-01")]
+
+
+def test_build_definitions_binds_given_resources(tmp_path):
+    sec, warehouse_db = offline_resources(tmp_path)
+    built = build_definitions(sec, warehouse_db)
+    assert built.resources["warehouse_db"].path() == tmp_path / "capexwatch.duckdb"

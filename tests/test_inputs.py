@@ -1,0 +1,91 @@
+"""Settings, the ticker map, the concept map and companyfacts parsing: clear errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.lib import companyfacts, concepts, universe
+from pipelines.lib.raw_store import NoOfflineData, RawStore, SnapshotSource
+from pipelines.lib.settings import SNAPSHOT_DIR, ConfigError, load_settings
+
+GOOGL_FILE = SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
+
+
+def test_offline_is_the_default_and_live_needs_a_declared_user_agent():
+    assert load_settings({}).mode == "offline"
+    assert load_settings({"SEC_USER_AGENT": "Jane Analyst jane@example.com"}).mode == "live"
+    with pytest.raises(ConfigError, match="SEC_USER_AGENT"):
+        load_settings({"CAPEXWATCH_MODE": "live"})
+    with pytest.raises(ConfigError, match="'offline' or 'live'"):
+        load_settings({"CAPEXWATCH_MODE": "sometimes"})
+    assert load_settings({"CAPEXWATCH_UNIVERSE": "msft, 0000320193"}).universe == ("msft", "0000320193")
+
+
+def test_tickers_and_ciks_resolve_and_unknown_tickers_are_named():
+    known = universe.bundled_map()
+    resolved = universe.resolve(["googl", "CIK0000320193", "GOOG", "1045810"], known)
+    assert [(c.ticker, c.cik) for c in resolved] == [("GOOGL", "0001652044"), ("AAPL", "0000320193"), ("NVDA", "0001045810")]
+    with pytest.raises(universe.UnknownCompany, match="unknown ticker 'ZZZZ'"):
+        universe.resolve(["ZZZZ"], known)
+    assert universe.resolve(["0000012345"], known)[0].partition_key == "0000012345"
+    assert universe.default_universe() == ("MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL")
+
+
+def test_company_tickers_json_is_parsed():
+    content = json.dumps({"0": {"cik_str": 789019, "ticker": "msft", "title": "MICROSOFT CORP"}}).encode()
+    assert universe.parse_company_tickers(content) == [universe.Company("MSFT", "0000789019", "MICROSOFT CORP")]
+
+
+def test_concept_map_is_ordered_with_overrides():
+    frame = concepts.load_concept_map()
+    capex = frame[(frame.metric == "capex") & frame.cik.isna()].sort_values("priority")
+    assert list(capex.tag)[:2] == ["PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"]
+    amazon = frame[(frame.metric == "capex") & (frame.cik == "0001018724")].sort_values("priority")
+    assert list(amazon.tag)[0] == "PaymentsToAcquireProductiveAssets"
+    assert set(frame.metric) == {"revenue", "capex", "ocf", "d_and_a", "net_income", "finance_lease_principal", "rpo"}
+
+
+def test_concept_map_errors_name_the_entry(tmp_path: Path):
+    bad = tmp_path / "concepts.yaml"
+    bad.write_text("metrics:\n  capex:\n    kind: flow\n    tags: [PaymentsToAcquirePropertyPlantAndEquipment]\n")
+    with pytest.raises(concepts.ConceptMapError, match="'taxonomy:Tag'"):
+        concepts.load_concept_map(bad)
+
+
+def test_companyfacts_flattens_every_fact():
+    frame, skipped = companyfacts.to_frame(GOOGL_FILE.read_bytes())
+    assert (len(frame), skipped) == (20324, 0)
+    assert set(frame.taxonomy) == {"dei", "us-gaap", "ecd", "ffd"}
+    fy2025 = frame[(frame.tag == "PaymentsToAcquirePropertyPlantAndEquipment") & (frame.period_end == "2025-12-31")
+                   & (frame.form == "10-K")]
+    assert set(fy2025.value) == {91_447_000_000}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not valid JSON"),
+    (b'{"cik": 1, "facts": {', "not valid JSON"),
+    (b"<html>Service Unavailable</html>", "not valid JSON"),
+    (b'{"error": "not found"}', "not a companyfacts response"),
+])
+def test_malformed_companyfacts_is_rejected_with_the_reason(content, message):
+    with pytest.raises(companyfacts.MalformedCompanyFacts, match=message):
+        companyfacts.to_frame(content)
+
+
+def test_facts_missing_required_fields_are_counted_not_loaded():
+    doc = json.loads(GOOGL_FILE.read_bytes())
+    facts = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    del facts[0]["accn"], facts[1]["val"]
+    frame, skipped = companyfacts.to_frame(json.dumps(doc).encode())
+    assert (len(frame), skipped) == (20322, 2)
+
+
+def test_offline_snapshot_without_a_company_says_so(tmp_path: Path):
+    store = RawStore(tmp_path)
+    with pytest.raises(NoOfflineData, match="no offline data.*CIK0000789019"):
+        store.land("https://data.sec.gov/api/xbrl/companyfacts/CIK0000789019.json", SnapshotSource(SNAPSHOT_DIR),
+                   companyfacts.validate)
+    assert not any(tmp_path.iterdir())

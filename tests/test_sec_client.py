@@ -1,0 +1,120 @@
+"""The SEC client and raw landing zone against a local server: User-Agent, retries, rate limit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from fake_sec import Fault, FakeSec
+from pipelines.lib import companyfacts
+from pipelines.lib.raw_store import LiveSource, RawStore
+from pipelines.lib.sec_client import SecAccessDenied, SecClient, SecError, SecNotFound, parse_retry_after
+from pipelines.lib.settings import ConfigError
+
+UA = "capexwatch tests tests@example.com"
+GOOGL = "/api/xbrl/companyfacts/CIK0001652044.json"
+
+
+def client(**kwargs) -> SecClient:
+    return SecClient(UA, max_wait=2.0, **kwargs)
+
+
+def test_live_client_refuses_to_start_without_a_user_agent():
+    with FakeSec() as sec:
+        for missing in (None, "", "no-email-here"):
+            with pytest.raises(ConfigError, match="SEC_USER_AGENT"):
+                SecClient(missing)
+        assert sec.requests == []
+
+
+def test_user_agent_is_declared_on_every_request():
+    with FakeSec() as sec:
+        doc = json.loads(client().get(sec.url + GOOGL).content)
+    assert doc["entityName"] == "ALPHABET INC."
+    assert [r.user_agent for r in sec.requests] == [UA]
+
+
+def test_429_with_retry_after_is_waited_out_then_succeeds():
+    with FakeSec() as sec:
+        sec.faults = [Fault(429, {"Retry-After": "1"})]
+        response = client().get(sec.url + GOOGL)
+        assert response.status == 200 and len(sec.requests) == 2
+        assert sec.requests[1].at - sec.requests[0].at >= 0.95
+
+
+def test_server_errors_are_retried_with_backoff():
+    with FakeSec() as sec:
+        sec.faults = [Fault(503), Fault(502), Fault(500)]
+        assert client().get(sec.url + GOOGL).status == 200
+        assert len(sec.requests) == 4
+
+
+def test_persistent_server_errors_end_in_a_clear_error():
+    with FakeSec() as sec:
+        sec.faults = [Fault(503)] * 3
+        with pytest.raises(SecError, match=r"failed after 3 attempts: HTTP 503"):
+            client(max_attempts=3).get(sec.url + GOOGL)
+        assert len(sec.requests) == 3
+
+
+def test_404_and_403_are_not_retried():
+    with FakeSec() as sec:
+        with pytest.raises(SecNotFound, match="CIK9999999999.json: HTTP 404"):
+            client().get(sec.url + "/api/xbrl/companyfacts/CIK9999999999.json")
+        sec.faults = [Fault(403)]
+        with pytest.raises(SecAccessDenied, match="User-Agent"):
+            client().get(sec.url + GOOGL)
+        assert len(sec.requests) == 2
+
+
+def test_never_more_than_ten_requests_in_any_second():
+    with FakeSec() as sec:
+        c = client()
+        for _ in range(25):
+            c.get(sec.url + GOOGL)
+        times = [r.at for r in sec.requests]
+    peak = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert len(times) == 25 and peak <= 10
+
+
+def test_truncated_download_never_replaces_the_stored_copy(tmp_path):
+    store = RawStore(tmp_path)
+    with FakeSec() as sec:
+        source = LiveSource(client(max_attempts=2))
+        url = sec.url + GOOGL
+        first = store.land(url, source, companyfacts.validate)
+        good = first.path.read_bytes()
+        sec.faults = [Fault(500), Fault(200, body=b'{"cik": 1652044, "facts": {"us-gaap": {')]
+        with pytest.raises(companyfacts.MalformedCompanyFacts, match="not valid JSON"):
+            # a 500, then a body that is cut short: rejected before it can land
+            store.land(url, source, companyfacts.validate)
+    assert first.path.read_bytes() == good
+    assert store.read_meta(url).sha256 == hashlib.sha256(good).hexdigest()
+    assert not list(first.path.parent.glob(".*.tmp"))
+
+
+def test_short_body_against_its_content_length_is_retried(tmp_path):
+    with FakeSec() as sec:
+        body = (sec.root / GOOGL.lstrip("/")).read_bytes()
+        sec.faults = [Fault(200, body=body, truncate=True)]
+        response = client().get(sec.url + GOOGL)
+        assert response.content == body and len(sec.requests) == 2
+
+
+def test_unchanged_document_is_reused_through_a_conditional_request(tmp_path):
+    store = RawStore(tmp_path)
+    with FakeSec() as sec:
+        source = LiveSource(client())
+        first = store.land(sec.url + GOOGL, source, companyfacts.validate)
+        again = store.land(sec.url + GOOGL, source, companyfacts.validate)
+        assert first.changed and not again.changed
+        assert sec.requests[1].headers.get("If-None-Match") == first.meta.etag
+    assert first.meta.sha256 == "62d42c65a87b9c92cdaf9e5f342dd3a8cdbba2d2e3e4c5c495f2b884dab991c8"
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert parse_retry_after("soon") is None
