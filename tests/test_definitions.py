@@ -56,12 +56,13 @@ def test_offline_sensor_registers_the_universe_and_polls_nothing(tmp_path):
     assert list(request.partition_keys) == ["MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL"]
 
 
-def test_daily_schedule_requests_one_run_per_company():
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2026, 5, 1, 6))
-        assert isinstance(daily_refresh(context), dg.SkipReason)
-        instance.add_dynamic_partitions(company_partitions.name, ["GOOGL", "NVDA"])
-        requests = daily_refresh(context)
+def test_daily_schedule_requests_one_run_per_company(tmp_path):
+    # a plain local instance: dagster's instance_for_test() leaves a process-wide reference behind
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2026, 5, 1, 6))
+    assert isinstance(daily_refresh(context), dg.SkipReason)
+    instance.add_dynamic_partitions(company_partitions.name, ["GOOGL", "NVDA"])
+    requests = daily_refresh(context)
     assert [(r.partition_key, r.run_key) for r in requests] == [("GOOGL", "GOOGL:2026-05-01"), ("NVDA", "NVDA:2026-05-01")]
 
 
