@@ -12,21 +12,29 @@ from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
 
 
+FACTS_KEY = dg.AssetKey(["core", "facts"])
+
+
 @dataclass
 class RefreshReport:
-    companies: dict[str, str] = field(default_factory=dict)  # partition key -> "ok" or the error
+    companies: dict[str, str] = field(default_factory=dict)  # partition key -> "loaded", "no offline data"
+    failures: dict[str, str] = field(default_factory=dict)  # partition key -> root cause
     build_ok: bool = False
     failed_checks: list[str] = field(default_factory=list)  # "asset:check (severity)"
 
     @property
     def ok(self) -> bool:
-        return self.build_ok and all(v == "ok" for v in self.companies.values())
+        return self.build_ok and not self.failures
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    """The root cause of the first failed step, e.g. 'SecNotFound: GET ...: HTTP 404 ...'."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            return event.step_failure_data.error.message.strip().splitlines()[-1]
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
     return "failed"
 
 
@@ -35,6 +43,7 @@ def run_refresh(
     warehouse_db: WarehouseResource,
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = lambda line: None,
+    log_level: str = "WARNING",
 ) -> RefreshReport:
     """A company that fails does not stop the others; the build then uses what is stored."""
     defs = build_definitions(sec, warehouse_db)
@@ -42,19 +51,33 @@ def run_refresh(
     keys = [c.partition_key for c in companies]
     instance.add_dynamic_partitions(company_partitions.name, keys)
     report = RefreshReport()
+    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     refresh_job = defs.resolve_job_def("refresh_companies")
     for number, key in enumerate(keys, start=1):
-        result = refresh_job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
-        report.companies[key] = "ok" if result.success else _first_error(result)
-        progress(f"[{number}/{len(keys)}] {key}: {report.companies[key]}")
-    build = defs.resolve_job_def("build_warehouse").execute_in_process(instance=instance, raise_on_error=False)
+        result = refresh_job.execute_in_process(
+            partition_key=key, instance=instance, raise_on_error=False, run_config=quiet
+        )
+        if result.success:
+            [facts] = [
+                event.materialization for event in result.get_asset_materialization_events()
+                if event.asset_key == FACTS_KEY
+            ]
+            report.companies[key] = str(facts.metadata["status"].value)
+        else:
+            report.failures[key] = _first_error(result)
+        progress(f"[{number}/{len(keys)}] {key}: {report.companies.get(key) or 'FAILED ' + report.failures[key]}")
+    build = defs.resolve_job_def("build_warehouse").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=quiet
+    )
     report.build_ok = build.success
     if not build.success:
         progress(f"warehouse build failed: {_first_error(build)}")
     for evaluation in build.get_asset_check_evaluations():
         if not evaluation.passed:
             key = evaluation.asset_check_key
+            failures = evaluation.metadata.get("failures")
             report.failed_checks.append(
-                f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value})"
+                f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value}, "
+                f"{failures.value if failures else '?'} rows)"
             )
     return report

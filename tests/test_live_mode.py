@@ -1,0 +1,102 @@
+"""Live mode end to end against a local stand-in for SEC: the pipeline, the raw zone, the sensor.
+
+The stand-in serves the real companyfacts file; the submissions feed and ticker map it serves
+are built here from real Alphabet filings (accession numbers, forms and dates in that file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from fake_sec import FakeSec
+from pipelines.defs.automation import new_filings
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib.settings import SNAPSHOT_DIR
+from pipelines.refresh import run_refresh
+
+UA = "capexwatch tests tests@example.com"
+GOOGL_FACTS = SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
+
+
+def submissions_feed(filings: list[tuple[str, str, str, str]]) -> bytes:
+    columns = ("accessionNumber", "form", "filingDate", "reportDate")
+    recent = {name: [f[i] for f in filings] for i, name in enumerate(columns)}
+    recent["primaryDocument"] = [f"goog-{f[3].replace('-', '')}.htm" for f in filings]
+    return json.dumps({"cik": "0001652044", "name": "Alphabet Inc.", "filings": {"recent": recent, "files": []}}).encode()
+
+
+@pytest.fixture
+def sec_root(tmp_path: Path) -> Path:
+    root = tmp_path / "sec"
+    (root / "api/xbrl/companyfacts").mkdir(parents=True)
+    shutil.copy(GOOGL_FACTS, root / "api/xbrl/companyfacts")
+    (root / "files").mkdir()
+    (root / "files/company_tickers.json").write_text(
+        json.dumps({"0": {"cik_str": 1652044, "ticker": "GOOGL", "title": "Alphabet Inc."}}))
+    (root / "submissions").mkdir()
+    (root / "submissions/CIK0001652044.json").write_bytes(submissions_feed([
+        ("0001652044-26-000018", "10-K", "2026-02-05", "2025-12-31"),
+        ("0001308179-26-000342", "DEF 14A", "2026-04-24", ""),
+    ]))
+    return root
+
+
+def live_sec(fake: FakeSec, tmp_path: Path) -> SecResource:
+    return SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL"],
+                       data_url=fake.url, www_url=fake.url)
+
+
+def test_live_refresh_lands_raw_files_and_builds_the_marts(sec_root, tmp_path):
+    with FakeSec(sec_root) as fake:
+        sec = live_sec(fake, tmp_path)
+        warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
+        report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
+        assert report.ok and report.companies == {"GOOGL": "loaded"}
+        assert {r.path for r in fake.requests} == {"/files/company_tickers.json", "/api/xbrl/companyfacts/CIK0001652044.json"}
+        assert all(r.user_agent == UA for r in fake.requests)
+    meta = json.loads(next((tmp_path / "wh/raw").rglob("CIK0001652044.json.meta.json")).read_text())
+    assert meta["source"] == "live"
+    assert meta["sha256"] == hashlib.sha256(GOOGL_FACTS.read_bytes()).hexdigest()
+    with duckdb.connect(str(tmp_path / "wh/capexwatch.duckdb"), read_only=True) as conn:
+        assert conn.execute("select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025").fetchone() == (91_447_000_000,)
+        assert conn.execute("select source from core.companies").fetchall() == [("live",)]
+
+
+def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    with FakeSec(sec_root) as fake:
+        sec = live_sec(fake, tmp_path)
+        first = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
+        assert [(r.partition_key, r.run_key) for r in first.run_requests] == [("GOOGL", "GOOGL:0001652044-26-000018")]
+        again = new_filings(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"sec": sec}))
+        assert again.run_requests == []
+        (sec_root / "submissions/CIK0001652044.json").write_bytes(submissions_feed([
+            ("0001652044-26-000048", "10-Q", "2026-04-30", "2026-03-31"),
+            ("0001652044-26-000018", "10-K", "2026-02-05", "2025-12-31"),
+        ]))
+        later = new_filings(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"sec": sec}))
+        assert [r.run_key for r in later.run_requests] == ["GOOGL:0001652044-26-000048"]
+
+
+def test_unknown_cik_in_live_mode_fails_that_company_only(sec_root, tmp_path):
+    with FakeSec(sec_root) as fake:
+        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"),
+                          tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url)
+        warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
+        report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
+    assert report.companies == {"GOOGL": "loaded"}
+    assert "HTTP 404" in report.failures["0000000001"] and "CIK0000000001.json" in report.failures["0000000001"]
+    assert report.build_ok and not report.ok
+
+
+def test_snapshot_copy_is_unmodified():
+    for line in (SNAPSHOT_DIR / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256((SNAPSHOT_DIR / name).read_bytes()).hexdigest() == digest, name
