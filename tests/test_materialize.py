@@ -1,0 +1,32 @@
+"""Every asset and check through Dagster's materialize(), for one company, in a temporary warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from conftest import offline_resources
+from pipelines.defs.checks import asset_checks
+from pipelines.defs.company_assets import company_facts, raw_companyfacts
+from pipelines.defs.warehouse_assets import warehouse_assets
+
+
+def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
+    sec, warehouse_db = offline_resources(tmp_path)
+    resources = {"sec": sec, "warehouse_db": warehouse_db}
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("company", ["NVDA"])
+    company = dg.materialize([raw_companyfacts, company_facts], partition_key="NVDA", instance=instance, resources=resources)
+    assert company.success
+    build = dg.materialize([*warehouse_assets, *asset_checks], instance=instance, resources=resources, raise_on_error=False)
+    assert build.success
+    results = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in build.get_asset_check_evaluations()}
+    assert len(results) == 8
+    assert {key: passed for key, passed in results.items() if not passed} == {("marts/quarterly", "staleness"): False}
+
+    quarterly = build.asset_materializations_for_node("marts__quarterly")[0]
+    assert quarterly.metadata["dagster/row_count"].value > 60
+    with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
+        # NVIDIA fiscal 2025 (ended 26 January 2025): revenue $130,497M, capex $3,236M
+        row = conn.execute("select revenue, capex from marts.annual where ticker = 'NVDA' and fiscal_year = 2025").fetchone()
+    assert row == (130_497_000_000, 3_236_000_000)
