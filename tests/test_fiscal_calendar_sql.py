@@ -7,6 +7,7 @@ values are placeholders, since what is under test is the calendar, not any figur
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,10 +16,7 @@ from pipelines.lib import warehouse
 
 
 def build_calendar(periods: list[tuple[str, str, str, int]]) -> duckdb.DuckDBPyConnection:
-    conn = duckdb.connect()
-    for schema in warehouse.SCHEMAS:
-        conn.execute(f"create schema {schema}")
-    warehouse.run_sql(conn, "core/facts__create")
+    conn = warehouse.connect(Path(":memory:"))
     for number, (form, start, end, fy) in enumerate(periods):
         conn.execute(
             "insert into core.facts values ('0000000001', 'Test', 'us-gaap', 'Revenues', 'USD', ?, ?, 1, ?, ?, 'FY', ?, "

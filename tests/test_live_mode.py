@@ -100,3 +100,9 @@ def test_snapshot_copy_is_unmodified():
     for line in (SNAPSHOT_DIR / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split()
         assert hashlib.sha256((SNAPSHOT_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_all_live_requests_of_a_process_share_one_rate_limiter(tmp_path):
+    first = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path)).source()
+    second = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "other")).source()
+    assert first.client is second.client

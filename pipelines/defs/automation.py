@@ -1,6 +1,5 @@
 """When refreshes run: a daily schedule, and a sensor that watches SEC for new 10-K/10-Q filings."""
 
-
 import json
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Data-quality checks: each is a query in sql/checks/ that returns the offending rows (none = pass)."""
 
-
 import datetime as dt
 from dataclasses import dataclass, field
 

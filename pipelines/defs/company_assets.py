@@ -1,6 +1,5 @@
 """Per-company work, one partition per company: land SEC's companyfacts, load it into core.facts."""
 
-
 import dagster as dg
 
 from pipelines.defs.partitions import company_partitions
@@ -56,8 +55,6 @@ def company_facts(
     url = sec.companyfacts_url(company.cik)
     meta = sec.raw_store().read_meta(url)
     with warehouse_db.connect() as conn:
-        warehouse.run_sql(conn, "core/facts__create")
-        warehouse.run_sql(conn, "core/companies__create")
         with warehouse.transaction(conn):
             skipped, name = 0, company.name
             if meta is not None:

@@ -1,7 +1,7 @@
 """Dagster resources for the two kinds of I/O: SEC (live or the offline snapshot) and DuckDB."""
 
-
 import dataclasses
+import functools
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -12,6 +12,12 @@ import duckdb
 from pipelines.lib import companyfacts, settings as settings_lib, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
 from pipelines.lib.sec_client import SecClient
+
+
+@functools.lru_cache(maxsize=None)
+def shared_client(user_agent: str, max_per_second: float) -> SecClient:
+    """One client per process, so every request of a run shares one rate limiter."""
+    return SecClient(user_agent, max_per_second=max_per_second)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -64,7 +70,7 @@ class SecResource(dg.ConfigurableResource):
     def source(self) -> Source:
         current = self.settings()
         if current.mode == "live":
-            return LiveSource(SecClient(current.user_agent, max_per_second=self.max_requests_per_second))
+            return LiveSource(shared_client(current.user_agent, self.max_requests_per_second))
         return SnapshotSource(current.snapshot_dir)
 
     def raw_store(self) -> RawStore:

@@ -1,6 +1,5 @@
 """The warehouse transforms: one asset per .sql file under sql/, rebuilt in a transaction each run."""
 
-
 from typing import Callable
 
 import dagster as dg
@@ -66,8 +65,6 @@ def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
     )
     def _build(warehouse_db: WarehouseResource) -> dg.MaterializeResult:
         with warehouse_db.connect() as conn:
-            warehouse.run_sql(conn, "core/facts__create")
-            warehouse.run_sql(conn, "core/companies__create")
             if name in PREPARE:
                 PREPARE[name](conn)
             with warehouse.transaction(conn):

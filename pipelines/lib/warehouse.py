@@ -11,6 +11,8 @@ import duckdb
 from pipelines.lib.settings import SQL_DIR
 
 SCHEMAS = ("staging", "core", "marts")
+# Tables loaded per company rather than rebuilt: they must exist before any transform reads them.
+BASE_TABLES = ("core/facts__create", "core/companies__create")
 
 
 class WarehouseLocked(RuntimeError):
@@ -32,6 +34,8 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         for schema in SCHEMAS:
             conn.execute(f"create schema if not exists {schema}")
+        for statement in BASE_TABLES:
+            run_sql(conn, statement)
     return conn
 
 
