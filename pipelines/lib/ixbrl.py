@@ -1,0 +1,164 @@
+"""Inline XBRL (iXBRL) parser: every numeric fact of a 10-K/10-Q document with its context.
+
+companyfacts leaves out dimensional facts (segments) and company-extension concepts; the
+filing document has them. Each ix:nonFraction is resolved against its xbrli:context
+(entity, period, explicit and typed dimension members) and xbrli:unit, and its displayed
+text is turned into a number by its ixt/ixt-sec format, scale and sign.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+from bs4 import BeautifulSoup, SoupStrainer, Tag, XMLParsedAsHTMLWarning
+
+FACT_COLUMNS = [
+    "cik", "concept", "prefix", "tag", "value", "unit", "period_start", "period_end",
+    "dimensions", "decimals", "fact_id",
+]
+# HTML parsing lower-cases names, so these are the lower-cased forms of the iXBRL elements.
+_WANTED = SoupStrainer(["ix:nonfraction", "ix:nonnumeric", "xbrli:context", "xbrli:unit"])
+_DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey",
+        "dei:DocumentFiscalYearFocus", "dei:DocumentFiscalPeriodFocus", "dei:EntityRegistrantName")
+_WORDS = {
+    "no": 0, "none": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}
+
+
+class NoInlineXbrl(ValueError):
+    """The document carries no inline XBRL facts (not an iXBRL filing, or an error page)."""
+
+
+class TruncatedDocument(ValueError):
+    """The document stops before its end (an interrupted download)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    cik: str | None
+    period_start: str | None  # None for instants
+    period_end: str
+    dimensions: dict[str, str]
+
+
+@dataclass
+class ParsedDocument:
+    facts: pd.DataFrame
+    dei: dict[str, str]
+    warnings: list[str] = field(default_factory=list)  # "doc f-123 us-gaap:Revenues: why it was skipped"
+
+
+def parse(content: bytes, name: str = "document") -> ParsedDocument:
+    """Parse one iXBRL document; facts that cannot be resolved are skipped with a warning."""
+    if not re.search(rb"</html>\s*$", content[-2048:], re.IGNORECASE):
+        raise TruncatedDocument(f"{name}: ends without </html> ({len(content)} bytes): truncated download?")
+    with warnings.catch_warnings():
+        # iXBRL is XHTML; the lenient HTML parser also copes with browser-saved copies
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(content, "lxml", parse_only=_WANTED)
+    contexts = {c["id"]: _context(c) for c in soup.find_all("xbrli:context") if c.get("id")}
+    units = {u["id"]: _unit(u) for u in soup.find_all("xbrli:unit") if u.get("id")}
+    numeric = soup.find_all("ix:nonfraction")
+    if not numeric:
+        raise NoInlineXbrl(f"{name}: no inline XBRL numeric facts (ix:nonFraction) found")
+    dei = {el["name"]: el.get_text(" ", strip=True) for el in soup.find_all("ix:nonnumeric")
+           if el.get("name") in _DEI}
+    rows, problems, seen = [], [], set()
+    for element in numeric:
+        try:
+            row = _fact(element, contexts, units)
+        except ValueError as exc:
+            problems.append(f"{name} {element.get('id', '?')} {element.get('name', '?')}: {exc}")
+            continue
+        key = (row[1], row[5], row[6], row[7], tuple(sorted(row[8].items())), row[4])
+        if key not in seen:  # the same fact is often shown in several tables
+            seen.add(key)
+            rows.append(row)
+    return ParsedDocument(pd.DataFrame.from_records(rows, columns=FACT_COLUMNS), dei, problems)
+
+
+def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> tuple:
+    concept = element.get("name") or ""
+    prefix, _, tag = concept.partition(":")
+    if not tag:
+        raise ValueError(f"concept name {concept!r} has no prefix")
+    context = contexts.get(element.get("contextref", ""))
+    if context is None:
+        raise ValueError(f"context {element.get('contextref')!r} does not resolve")
+    unit = units.get(element.get("unitref", ""))
+    if unit is None:
+        raise ValueError(f"unit {element.get('unitref')!r} does not resolve")
+    if element.get("xsi:nil") == "true":
+        value = None
+    else:
+        value = parse_number(element.get_text(), element.get("format"), element.get("scale"), element.get("sign"))
+    return (
+        context.cik, concept, prefix, tag, value, unit, context.period_start, context.period_end,
+        context.dimensions, element.get("decimals"), element.get("id"),
+    )
+
+
+def parse_number(text: str, fmt: str | None, scale: str | None, sign: str | None) -> float:
+    """Displayed text -> number: ixt format, then x 10^scale, then sign="-" negates."""
+    local = (fmt or "ixt:num-dot-decimal").split(":")[-1].replace("-", "")
+    raw = text.strip()
+    if local in ("fixedzero", "zerodash") or (local.startswith("num") and raw in ("-", "—", "–")):
+        number = Decimal(0)
+    elif local in ("numdotdecimal", "numcommadecimal"):
+        decimal_mark = "." if local == "numdotdecimal" else ","
+        digits = re.sub(r"[^0-9" + re.escape(decimal_mark) + "]", "", raw).replace(decimal_mark, ".")
+        number = _decimal(digits, raw, fmt)
+    elif local == "numwordsen":
+        number = Decimal(_words_to_int(raw, fmt))
+    else:
+        raise ValueError(f"unsupported number format {fmt!r}")
+    number *= Decimal(10) ** int(scale or 0)
+    return float(-number if sign == "-" else number)
+
+
+def _decimal(digits: str, raw: str, fmt: str | None) -> Decimal:
+    try:
+        if not digits:
+            raise InvalidOperation
+        return Decimal(digits)
+    except InvalidOperation:
+        raise ValueError(f"cannot read {raw!r} as a number ({fmt or 'no format'})") from None
+
+
+def _words_to_int(raw: str, fmt: str | None) -> int:
+    total = 0
+    for word in re.split(r"[\s-]+", raw.lower().strip()):
+        if word == "hundred":
+            total *= 100
+        elif word in _WORDS:
+            total += _WORDS[word]
+        elif word != "and":
+            raise ValueError(f"cannot read {raw!r} as a number ({fmt})")
+    return total
+
+
+def _context(element: Tag) -> Context:
+    identifier = element.find("xbrli:identifier")
+    instant = element.find("xbrli:instant")
+    dimensions = {m["dimension"]: m.get_text(strip=True) for m in element.find_all("xbrldi:explicitmember")}
+    for typed in element.find_all("xbrldi:typedmember"):
+        dimensions[typed["dimension"]] = typed.get_text(" ", strip=True)
+    if instant is not None:
+        start, end = None, instant.get_text(strip=True)
+    else:
+        start, end = element.find("xbrli:startdate").get_text(strip=True), element.find("xbrli:enddate").get_text(strip=True)
+    return Context(identifier.get_text(strip=True) if identifier else None, start, end, dimensions)
+
+
+def _unit(element: Tag) -> str:
+    """iso4217:USD -> USD; a divide becomes 'USD/shares'."""
+    measures = [m.get_text(strip=True).split(":")[-1] for m in element.find_all("xbrli:measure")]
+    return "/".join(measures)
