@@ -62,13 +62,18 @@ def format_summary(table: pd.DataFrame) -> str:
     lines = []
     for row in table.itertuples():
         name = f"{row.ticker or '-':6} {row.company[:24]:24}"
-        if row.status != "loaded" or pd.isna(row.period_end):
-            lines.append(f"{name} {row.status}")
+        if pd.isna(row.period_end):
+            lines.append(f"{name} no offline data (no companyfacts, no filing documents)")
             continue
+        if pd.isna(row.fiscal_quarter):
+            period, intensity = f"FY{row.fiscal_year}", f"{_pct(row.capex_intensity)} year"
+            source = f"  [annual only: {row.documents} filing documents, companyfacts {row.status}]"
+        else:
+            period, source = f"FY{row.fiscal_year} Q{row.fiscal_quarter}", ""
+            intensity = f"{_pct(row.capex_intensity)} quarter, {_pct(row.capex_intensity_ttm)} TTM"
         lines.append(
-            f"{name} FY{row.fiscal_year} Q{row.fiscal_quarter} (to {row.period_end:%Y-%m-%d}, "
-            f"{row.calendar_quarter})  capex ${row.capex / 1e9:,.1f}B  revenue ${row.revenue / 1e9:,.1f}B  "
-            f"capex/revenue {_pct(row.capex_intensity)} quarter, {_pct(row.capex_intensity_ttm)} TTM"
+            f"{name} {period} (to {row.period_end:%Y-%m-%d}, {row.calendar_quarter})  "
+            f"capex ${row.capex / 1e9:,.1f}B  revenue ${row.revenue / 1e9:,.1f}B  capex/revenue {intensity}{source}"
         )
     return "\n".join(lines)
 

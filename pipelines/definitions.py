@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.defs.automation import build_warehouse, daily_refresh, new_filings, refresh_companies
 from pipelines.defs.checks import asset_checks
 from pipelines.defs.company_assets import company_facts, raw_companyfacts
+from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.defs.warehouse_assets import warehouse_assets
 
@@ -14,7 +15,7 @@ from pipelines.defs.warehouse_assets import warehouse_assets
 def build_definitions(sec: SecResource | None = None, warehouse_db: WarehouseResource | None = None) -> dg.Definitions:
     """Tests and the CLI pass resources pointed elsewhere; unset, both read the environment."""
     return dg.Definitions(
-        assets=[raw_companyfacts, company_facts, *warehouse_assets],
+        assets=[raw_companyfacts, company_facts, raw_filing_documents, filing_facts, *warehouse_assets],
         asset_checks=asset_checks,
         jobs=[refresh_companies, build_warehouse],
         schedules=[daily_refresh],

@@ -13,11 +13,12 @@ from pipelines.defs.resources import SecResource, WarehouseResource
 
 
 FACTS_KEY = dg.AssetKey(["core", "facts"])
+FILINGS_KEY = dg.AssetKey(["core", "filings"])
 
 
 @dataclass
 class RefreshReport:
-    companies: dict[str, str] = field(default_factory=dict)  # partition key -> "loaded", "no offline data"
+    companies: dict[str, str] = field(default_factory=dict)  # partition key -> what was loaded
     failures: dict[str, str] = field(default_factory=dict)  # partition key -> root cause
     build_ok: bool = False
     failed_checks: list[str] = field(default_factory=list)  # "asset:check (severity)"
@@ -58,11 +59,11 @@ def run_refresh(
             partition_key=key, instance=instance, raise_on_error=False, run_config=quiet
         )
         if result.success:
-            [facts] = [
-                event.materialization for event in result.get_asset_materialization_events()
-                if event.asset_key == FACTS_KEY
-            ]
-            report.companies[key] = str(facts.metadata["status"].value)
+            metadata = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+            report.companies[key] = (
+                f"companyfacts {metadata[FACTS_KEY]['status'].value}, "
+                f"{metadata[FILINGS_KEY]['parsed'].value} filing documents"
+            )
         else:
             report.failures[key] = _first_error(result)
         progress(f"[{number}/{len(keys)}] {key}: {report.companies.get(key) or 'FAILED ' + report.failures[key]}")

@@ -32,7 +32,7 @@ def test_refresh_builds_the_warehouse_and_prints_a_summary(refreshed):
     assert lines[0].startswith("capexwatch refresh (offline)")
     summary = {line.split()[0]: line for line in lines if line[:6].strip() in {"GOOGL", "MSFT", "NVDA", "AAPL"}}
     assert "FY2026 Q1 (to 2026-03-31, 2026Q1)  capex $35.7B  revenue $109.9B  capex/revenue 32.5% quarter" in summary["GOOGL"]
-    assert summary["MSFT"].endswith("no offline data")
+    assert summary["MSFT"].endswith("no offline data (no companyfacts, no filing documents)")
     assert (warehouse_dir / "capexwatch.duckdb").is_file()
     assert (warehouse_dir / "raw/data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json.meta.json").is_file()
 

@@ -15,8 +15,11 @@ from pipelines.defs.partitions import company_partitions
 EXPECTED_GRAPH = {
     "raw/companyfacts": set(),
     "core/facts": {"raw/companyfacts"},
+    "raw/filing_documents": set(),
+    "core/filings": {"raw/filing_documents"},
+    "core/filing_facts": {"raw/filing_documents"},
     "core/concept_map": set(),
-    "staging/periodic_facts": {"core/facts"},
+    "staging/periodic_facts": {"core/facts", "core/filing_facts"},
     "core/fiscal_years": {"staging/periodic_facts"},
     "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts"},
     "core/metric_spans": {"core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"},

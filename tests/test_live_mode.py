@@ -23,6 +23,7 @@ from pipelines.refresh import run_refresh
 
 UA = "capexwatch tests tests@example.com"
 GOOGL_FACTS = SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
+GOOGL_10K_2024 = "Archives/edgar/data/1652044/000165204425000014/goog-20241231.htm"
 
 
 def submissions_feed(filings: list[tuple[str, str, str, str]]) -> bytes:
@@ -42,9 +43,11 @@ def sec_root(tmp_path: Path) -> Path:
         json.dumps({"0": {"cik_str": 1652044, "ticker": "GOOGL", "title": "Alphabet Inc."}}))
     (root / "submissions").mkdir()
     (root / "submissions/CIK0001652044.json").write_bytes(submissions_feed([
-        ("0001652044-26-000018", "10-K", "2026-02-05", "2025-12-31"),
         ("0001308179-26-000342", "DEF 14A", "2026-04-24", ""),
+        ("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31"),
     ]))
+    (root / GOOGL_10K_2024).parent.mkdir(parents=True)
+    shutil.copy(SNAPSHOT_DIR / "www.sec.gov" / GOOGL_10K_2024, root / GOOGL_10K_2024)
     return root
 
 
@@ -58,15 +61,19 @@ def test_live_refresh_lands_raw_files_and_builds_the_marts(sec_root, tmp_path):
         sec = live_sec(fake, tmp_path)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
-        assert report.ok and report.companies == {"GOOGL": "loaded"}
-        assert {r.path for r in fake.requests} == {"/files/company_tickers.json", "/api/xbrl/companyfacts/CIK0001652044.json"}
+        assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
+        assert {r.path for r in fake.requests} == {
+            "/files/company_tickers.json", "/api/xbrl/companyfacts/CIK0001652044.json",
+            "/submissions/CIK0001652044.json", "/" + GOOGL_10K_2024,
+        }
         assert all(r.user_agent == UA for r in fake.requests)
-    meta = json.loads(next((tmp_path / "wh/raw").rglob("CIK0001652044.json.meta.json")).read_text())
+    meta = json.loads(next((tmp_path / "wh/raw").rglob("companyfacts/CIK0001652044.json.meta.json")).read_text())
     assert meta["source"] == "live"
     assert meta["sha256"] == hashlib.sha256(GOOGL_FACTS.read_bytes()).hexdigest()
     with duckdb.connect(str(tmp_path / "wh/capexwatch.duckdb"), read_only=True) as conn:
         assert conn.execute("select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025").fetchone() == (91_447_000_000,)
         assert conn.execute("select source from core.companies").fetchall() == [("live",)]
+        assert conn.execute("select accn, status from core.filings").fetchall() == [("0001652044-25-000014", "parsed")]
 
 
 def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_path):
@@ -74,7 +81,7 @@ def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_
     with FakeSec(sec_root) as fake:
         sec = live_sec(fake, tmp_path)
         first = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
-        assert [(r.partition_key, r.run_key) for r in first.run_requests] == [("GOOGL", "GOOGL:0001652044-26-000018")]
+        assert [(r.partition_key, r.run_key) for r in first.run_requests] == [("GOOGL", "GOOGL:0001652044-25-000014")]
         again = new_filings(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"sec": sec}))
         assert again.run_requests == []
         (sec_root / "submissions/CIK0001652044.json").write_bytes(submissions_feed([
@@ -91,7 +98,7 @@ def test_unknown_cik_in_live_mode_fails_that_company_only(sec_root, tmp_path):
                           tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
-    assert report.companies == {"GOOGL": "loaded"}
+    assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
     assert "HTTP 404" in report.failures["0000000001"] and "CIK0000000001.json" in report.failures["0000000001"]
     assert report.build_ok and not report.ok
 

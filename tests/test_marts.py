@@ -13,8 +13,13 @@ def test_refresh_succeeds_and_every_blocking_check_passes(built):
     _, report = built
     assert report.ok, report
     assert report.companies == {
-        "MSFT": "no offline data", "AMZN": "no offline data", "GOOGL": "loaded", "META": "no offline data",
-        "ORCL": "no offline data", "NVDA": "loaded", "AAPL": "loaded",
+        "MSFT": "companyfacts no offline data, 0 filing documents",
+        "AMZN": "companyfacts no offline data, 2 filing documents",
+        "GOOGL": "companyfacts loaded, 1 filing documents",
+        "META": "companyfacts no offline data, 1 filing documents",
+        "ORCL": "companyfacts no offline data, 0 filing documents",
+        "NVDA": "companyfacts loaded, 2 filing documents",
+        "AAPL": "companyfacts loaded, 2 filing documents",
     }
     # only the staleness warning may fail: the companies without offline data have no quarter at all
     assert report.failed_checks == ["marts/quarterly:staleness (WARN, 7 rows)"]
@@ -82,7 +87,8 @@ def test_rpo_is_the_balance_at_quarter_end(db):
 
 def test_calendar_totals_add_up_companies_aligned_by_calendar_quarter(db):
     companies, revenue, capex = one(db, "select companies, revenue, capex from marts.calendar_totals where calendar_quarter = '2026Q1'")
-    assert companies == ["GOOGL", "NVDA"]
+    # Apple's fiscal Q2 2026 (to 28 March) comes from its 10-Q document, not from companyfacts
+    assert companies == ["AAPL", "GOOGL", "NVDA"]
     parts = one(db, "select sum(revenue), sum(capex) from marts.quarterly where calendar_quarter = '2026Q1'")
     assert (revenue, capex) == parts
 

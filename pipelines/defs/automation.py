@@ -5,20 +5,23 @@ import json
 import dagster as dg
 
 from pipelines.defs.company_assets import company_facts, raw_companyfacts
+from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
 from pipelines.defs.partitions import company_partitions
-from pipelines.defs.resources import SecResource, submissions_url
+from pipelines.defs.resources import SecResource
 from pipelines.lib import submissions
+
+COMPANY_ASSETS = dg.AssetSelection.assets(raw_companyfacts, company_facts, raw_filing_documents, filing_facts)
 
 refresh_companies = dg.define_asset_job(
     "refresh_companies",
-    selection=dg.AssetSelection.assets(raw_companyfacts, company_facts),
+    selection=COMPANY_ASSETS,
     partitions_def=company_partitions,
-    description="Fetch and load one company's SEC data (one run per company partition).",
+    description="Fetch and load one company's SEC data: companyfacts and filing documents (one run per company).",
 )
 
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw_companyfacts, company_facts),
+    selection=dg.AssetSelection.all() - COMPANY_ASSETS,
     description="Rebuild the fiscal calendar, metric values and marts from core.facts, with checks.",
 )
 
@@ -49,7 +52,7 @@ def new_filings(context: dg.SensorEvaluationContext, sec: SecResource) -> dg.Sen
     seen = json.loads(context.cursor) if context.cursor else {}
     requests = []
     for company in companies:
-        raw = sec.raw_store().land(submissions_url(sec, company.cik), sec.source(), submissions.validate)
+        raw = sec.raw_store().land(sec.submissions_url(company.cik), sec.source(), submissions.validate)
         filings = submissions.periodic_filings(raw.path.read_bytes())
         if filings and seen.get(company.cik) != filings[0].accn:
             seen[company.cik] = filings[0].accn

@@ -1,6 +1,7 @@
 """Dagster resources for the two kinds of I/O: SEC (live or the offline snapshot) and DuckDB."""
 
 import dataclasses
+import datetime as dt
 import functools
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.lib import companyfacts, settings as settings_lib, universe, warehouse
+from pipelines.lib import companyfacts, ixbrl, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
 from pipelines.lib.sec_client import SecClient
 
@@ -52,6 +53,7 @@ class SecResource(dg.ConfigurableResource):
     data_url: str = "https://data.sec.gov"
     www_url: str = "https://www.sec.gov"
     max_requests_per_second: float = 10.0
+    filing_years: int = 3  # live: how many years of 10-K/10-Q documents to fetch
 
     def settings(self) -> settings_lib.Settings:
         base = settings_lib.load_settings()
@@ -94,6 +96,32 @@ class SecResource(dg.ConfigurableResource):
                 return None, "no offline data"
             return RawFile(store.path_for(url), cached, changed=False), f"offline: raw copy fetched {cached.fetched_at}"
 
+    def submissions_url(self, cik: str) -> str:
+        return f"{self.data_url}/submissions/CIK{cik}.json"
+
+    def discover_filings(self, cik: str) -> list[submissions.Filing]:
+        """A company's 10-K/10-Q filings, newest first: live from SEC's submissions feed (and its
+        paged older files while they reach into the window), offline from the snapshot's index."""
+        current = self.settings()
+        if current.mode == "offline":
+            return submissions.offline_filings(current.snapshot_dir / "filings.csv", cik)
+        since = (dt.date.today() - dt.timedelta(days=366 * self.filing_years)).isoformat()
+        feed = self.raw_store().land(self.submissions_url(cik), self.source(), submissions.validate)
+        filings = submissions.periodic_filings(feed.path.read_bytes())
+        for page in submissions.page_names(feed.path.read_bytes()):
+            if filings and min(f.filed or "" for f in filings) <= since:
+                break
+            url = f"{self.data_url}/submissions/{page}"
+            filings += submissions.periodic_filings(
+                self.raw_store().land(url, self.source(), submissions.validate).path.read_bytes()
+            )
+        return [f for f in filings if (f.filed or "") >= since]
+
+    def land_filing_document(self, cik: str, filing: submissions.Filing) -> RawFile:
+        """The primary document of a filing, refused if it was cut short."""
+        url = filing.url(self.www_url, cik)
+        return self.raw_store().land(url, self.source(), lambda content: ixbrl.check_complete(content, url))
+
     def known_companies(self) -> list[universe.Company]:
         if self.settings().mode == "offline":
             return universe.bundled_map()
@@ -104,7 +132,3 @@ class SecResource(dg.ConfigurableResource):
     def resolve_universe(self) -> list[universe.Company]:
         items = self.settings().universe or universe.default_universe()
         return universe.resolve(items, self.known_companies())
-
-
-def submissions_url(sec: SecResource, cik: str) -> str:
-    return f"{sec.data_url}/submissions/CIK{cik}.json"

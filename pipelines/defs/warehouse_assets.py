@@ -11,7 +11,7 @@ from pipelines.lib import concepts, warehouse
 # sql file (= table) -> the tables it reads. Order is the build order.
 SQL_TABLES: dict[str, list[str]] = {
     "core/concept_map": [],
-    "staging/periodic_facts": ["core/facts"],
+    "staging/periodic_facts": ["core/facts", "core/filing_facts"],
     "core/fiscal_years": ["staging/periodic_facts"],
     "core/fiscal_quarters": ["core/fiscal_years", "staging/periodic_facts"],
     "core/metric_spans": ["core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"],

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, SoupStrainer, Tag, XMLParsedAsHTMLWarning
 
 FACT_COLUMNS = [
     "cik", "concept", "prefix", "tag", "value", "unit", "period_start", "period_end",
-    "dimensions", "decimals", "fact_id",
+    "dimension_axes", "dimension_members", "decimals", "fact_id",
 ]
 # HTML parsing lower-cases names, so these are the lower-cased forms of the iXBRL elements.
 _WANTED = SoupStrainer(["ix:nonfraction", "ix:nonnumeric", "xbrli:context", "xbrli:unit"])
@@ -56,10 +56,15 @@ class ParsedDocument:
     warnings: list[str] = field(default_factory=list)  # "doc f-123 us-gaap:Revenues: why it was skipped"
 
 
-def parse(content: bytes, name: str = "document") -> ParsedDocument:
-    """Parse one iXBRL document; facts that cannot be resolved are skipped with a warning."""
+def check_complete(content: bytes, name: str = "document") -> None:
+    """A download cut short loses its closing tag; refuse it before it can be stored or parsed."""
     if not re.search(rb"</html>\s*$", content[-2048:], re.IGNORECASE):
         raise TruncatedDocument(f"{name}: ends without </html> ({len(content)} bytes): truncated download?")
+
+
+def parse(content: bytes, name: str = "document") -> ParsedDocument:
+    """Parse one iXBRL document; facts that cannot be resolved are skipped with a warning."""
+    check_complete(content, name)
     with warnings.catch_warnings():
         # iXBRL is XHTML; the lenient HTML parser also copes with browser-saved copies
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
@@ -78,7 +83,7 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
         except ValueError as exc:
             problems.append(f"{name} {element.get('id', '?')} {element.get('name', '?')}: {exc}")
             continue
-        key = (row[1], row[5], row[6], row[7], tuple(sorted(row[8].items())), row[4])
+        key = (row[1], row[5], row[6], row[7], tuple(row[8]), tuple(row[9]), row[4])
         if key not in seen:  # the same fact is often shown in several tables
             seen.add(key)
             rows.append(row)
@@ -100,9 +105,10 @@ def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> 
         value = None
     else:
         value = parse_number(element.get_text(), element.get("format"), element.get("scale"), element.get("sign"))
+    axes = sorted(context.dimensions)
     return (
         context.cik, concept, prefix, tag, value, unit, context.period_start, context.period_end,
-        context.dimensions, element.get("decimals"), element.get("id"),
+        axes, [context.dimensions[axis] for axis in axes], element.get("decimals"), element.get("id"),
     )
 
 

@@ -113,8 +113,8 @@ class RawStore:
             etag=response.etag,
             last_modified=response.last_modified,
         )
-        _write_atomically(path, response.content)
-        _write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
+        write_atomically(path, response.content)
+        write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
         return RawFile(path, meta, changed=True)
 
 
@@ -122,7 +122,7 @@ def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -1,11 +1,18 @@
-"""SEC's submissions feed (data.sec.gov/submissions/CIK##########.json): the newest periodic filing."""
+"""SEC's submissions feed (data.sec.gov/submissions/CIK##########.json): a company's filings.
+
+The feed's 'recent' block holds the latest ~1,000 filings; older ones are in paged files
+named under 'files', each with the same columns at its top level.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 PERIODIC_FORMS = frozenset({"10-K", "10-K/A", "10-Q", "10-Q/A"})
+_COLUMNS = ("accessionNumber", "form", "filingDate", "reportDate", "primaryDocument")
 
 
 class MalformedSubmissions(ValueError):
@@ -16,26 +23,45 @@ class MalformedSubmissions(ValueError):
 class Filing:
     accn: str
     form: str
-    filed: str
+    filed: str | None  # None only offline, where the snapshot cannot confirm it
     report_date: str
     primary_document: str
 
+    def url(self, www_url: str, cik: str) -> str:
+        folder = self.accn.replace("-", "")
+        return f"{www_url}/Archives/edgar/data/{int(cik)}/{folder}/{self.primary_document}"
+
 
 def validate(content: bytes) -> dict:
+    """The filings columns of a feed (its 'recent' block) or of one of its paged files."""
     try:
         doc = json.loads(content)
-        recent = doc["filings"]["recent"]
+        columns = doc["filings"]["recent"] if "filings" in doc else doc
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise MalformedSubmissions(f"not a submissions response: {exc}") from exc
-    return recent
+        raise MalformedSubmissions(f"not a submissions response: {exc!r}") from exc
+    missing = set(_COLUMNS) - set(columns)
+    if missing:
+        raise MalformedSubmissions(f"submissions response without {sorted(missing)}")
+    return columns
+
+
+def page_names(content: bytes) -> list[str]:
+    """Names of the paged files with older filings, e.g. CIK0000320193-submissions-001.json."""
+    doc = json.loads(content)
+    return [page["name"] for page in doc.get("filings", {}).get("files", [])]
 
 
 def periodic_filings(content: bytes) -> list[Filing]:
-    """10-K/10-Q filings (and amendments) from the 'recent' block, newest first."""
-    recent = validate(content)
-    rows = zip(
-        recent["accessionNumber"], recent["form"], recent["filingDate"],
-        recent["reportDate"], recent["primaryDocument"],
-    )
-    filings = [Filing(*row) for row in rows if row[1] in PERIODIC_FORMS]
-    return sorted(filings, key=lambda f: (f.filed, f.accn), reverse=True)
+    """10-K/10-Q filings (and amendments) with an inline document, newest first."""
+    columns = validate(content)
+    rows = zip(*(columns[name] for name in _COLUMNS))
+    filings = [Filing(*row) for row in rows if row[1] in PERIODIC_FORMS and row[4]]
+    return sorted(filings, key=lambda f: (f.filed or "", f.accn), reverse=True)
+
+
+def offline_filings(index: Path, cik: str) -> list[Filing]:
+    """The snapshot's stand-in for the feed: filings.csv rows of one company."""
+    with index.open(newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["cik"] == cik]
+    filings = [Filing(r["accn"], r["form"], r["filed"] or None, r["report_date"], r["primary_document"]) for r in rows]
+    return sorted(filings, key=lambda f: (f.filed or "", f.accn), reverse=True)

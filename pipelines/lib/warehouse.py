@@ -12,7 +12,7 @@ from pipelines.lib.settings import SQL_DIR
 
 SCHEMAS = ("staging", "core", "marts")
 # Tables loaded per company rather than rebuilt: they must exist before any transform reads them.
-BASE_TABLES = ("core/facts__create", "core/companies__create")
+BASE_TABLES = ("core/facts__create", "core/companies__create", "core/filing_tables__create")
 
 
 class WarehouseLocked(RuntimeError):
@@ -57,7 +57,10 @@ def sql_text(name: str, sql_dir: Path = SQL_DIR) -> str:
 
 
 def run_sql(conn: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
-    conn.execute(sql_text(name), params or None)
+    """Run every statement of sql/<name>.sql, each with the parameters it names."""
+    for statement in duckdb.extract_statements(sql_text(name)):
+        wanted = {key: params[key] for key in statement.named_parameters}
+        conn.execute(statement, wanted or None)
 
 
 def table_name(name: str) -> str:

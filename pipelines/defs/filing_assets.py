@@ -1,0 +1,112 @@
+"""Per-company filing documents: find the 10-K/10-Q filings, land their inline-XBRL documents,
+parse every numeric fact into core.filing_facts."""
+
+import json
+from dataclasses import asdict
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.defs.company_assets import company_for
+from pipelines.defs.partitions import company_partitions
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import ixbrl, submissions, warehouse
+from pipelines.lib.raw_store import NoOfflineData, write_atomically
+
+
+FILING_COLUMNS = ["cik", "accn", "form", "report_date", "filed", "primary_document", "url", "raw_sha256",
+                  "fiscal_year", "fiscal_period", "facts", "status"]
+WARNING_COLUMNS = ["cik", "accn", "message"]
+
+
+def manifest_path(sec: SecResource, cik: str):
+    return sec.settings().raw_dir / "filings" / f"CIK{cik}.json"
+
+
+@dg.asset(key=["raw", "filing_documents"], partitions_def=company_partitions, group_name="raw", kinds={"html"})
+def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
+    """The primary documents of a company's 10-K/10-Q filings, unchanged, under warehouse/raw/,
+    found through SEC's submissions feed (offline: the snapshot's filings index). A document that
+    cannot be fetched is listed with the reason; the others still land."""
+    company = company_for(context.partition_key, sec)
+    landed = []
+    for filing in sec.discover_filings(company.cik):
+        entry = {**asdict(filing), "url": filing.url(sec.www_url, company.cik), "path": None, "sha256": None, "error": None}
+        try:
+            raw = sec.land_filing_document(company.cik, filing)
+            entry.update(path=str(raw.path), sha256=raw.meta.sha256)
+        except (NoOfflineData, ixbrl.TruncatedDocument, RuntimeError) as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
+        landed.append(entry)
+    write_atomically(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
+    return dg.MaterializeResult(metadata={
+        "cik": company.cik,
+        "documents": len([e for e in landed if e["path"]]),
+        "failed": len([e for e in landed if e["error"]]),
+        "filings": dg.MetadataValue.md(pd.DataFrame(landed)[["accn", "form", "filed", "report_date"]].to_markdown(index=False))
+        if landed else "none",
+    })
+
+
+def _facts_frame(parsed: ixbrl.ParsedDocument, cik: str, entry: dict) -> pd.DataFrame:
+    frame = parsed.facts.assign(
+        cik=cik, accn=entry["accn"], form=entry["form"], filed=entry["filed"],
+        fy=parsed.dei.get("dei:DocumentFiscalYearFocus"), fp=parsed.dei.get("dei:DocumentFiscalPeriodFocus"),
+    )
+    return frame[frame.value.notna()]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["core", "filings"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
+                     description="Each company's 10-K/10-Q filings: accession, form, report and filing dates, "
+                                 "document URL, parse status."),
+        dg.AssetSpec(["core", "filing_facts"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
+                     description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix "
+                                 "(company extensions included), value in USD or its unit, period, dimensions "
+                                 "(axis -> member), decimals."),
+    ],
+    partitions_def=company_partitions,
+)
+def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_db: WarehouseResource):
+    """Parse each landed document; one that cannot be read is recorded, never stops the rest."""
+    company = company_for(context.partition_key, sec)
+    path = manifest_path(sec, company.cik)
+    entries = json.loads(path.read_text()) if path.is_file() else []
+    filings, frames, problems = [], [], []
+    for entry in entries:
+        status, facts, parsed = entry["error"] or "parsed", 0, None
+        if entry["path"]:
+            try:
+                with open(entry["path"], "rb") as handle:
+                    parsed = ixbrl.parse(handle.read(), f"{entry['accn']} {entry['primary_document']}")
+            except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument) as exc:
+                status = str(exc)
+        if parsed is not None:
+            frames.append(_facts_frame(parsed, company.cik, entry))
+            facts = len(frames[-1])
+            problems += [(company.cik, entry["accn"], message) for message in parsed.warnings]
+        else:
+            problems.append((company.cik, entry["accn"], status))
+        filings.append((company.cik, entry["accn"], entry["form"], entry["report_date"] or None, entry["filed"],
+                        entry["primary_document"], entry["url"], entry["sha256"],
+                        parsed.dei.get("dei:DocumentFiscalYearFocus") if parsed else None,
+                        parsed.dei.get("dei:DocumentFiscalPeriodFocus") if parsed else None, facts, status))
+    tables = {
+        "core/filing_facts": ("incoming_filing_facts", frames),
+        "core/filings": ("incoming_filings", [pd.DataFrame.from_records(filings, columns=FILING_COLUMNS)]),
+        "core/filing_warnings": ("incoming_warnings", [pd.DataFrame.from_records(problems, columns=WARNING_COLUMNS)]),
+    }
+    with warehouse_db.connect() as conn, warehouse.transaction(conn):
+        warehouse.run_sql(conn, "core/filing_tables__delete_company", cik=company.cik)
+        for statement, (view, parts) in tables.items():
+            for frame in parts:
+                conn.register(view, frame)
+                warehouse.run_sql(conn, statement)
+                conn.unregister(view)
+    parsed_count = sum(1 for f in filings if f[-1] == "parsed")
+    yield dg.MaterializeResult(asset_key=["core", "filings"], metadata={
+        "dagster/row_count": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count})
+    yield dg.MaterializeResult(asset_key=["core", "filing_facts"], metadata={
+        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems)})
