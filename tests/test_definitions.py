@@ -23,13 +23,18 @@ EXPECTED_GRAPH = {
     "core/fiscal_years": {"staging/periodic_facts"},
     "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts"},
     "core/metric_spans": {"core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"},
-    "core/base_metric_values": {"core/metric_spans", "core/fiscal_years", "core/fiscal_quarters", "core/concept_map"},
+    "core/discrete_values": {"core/metric_spans"},
+    "core/base_metric_values": {"core/discrete_values", "core/metric_spans", "core/fiscal_years",
+                                "core/fiscal_quarters", "core/concept_map"},
     "core/metric_values": {"core/base_metric_values"},
     "core/metrics_wide": {"core/metric_values", "core/facts"},
     "marts/quarterly": {"core/metrics_wide"},
     "marts/annual": {"core/metrics_wide"},
     "marts/ttm": {"core/metrics_wide"},
     "marts/calendar_totals": {"marts/quarterly"},
+    "core/cloud_segments": set(),
+    "marts/segments": {"core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"},
+    "marts/cloud_vs_capex": {"marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"},
 }
 
 

@@ -45,7 +45,11 @@ def test_concept_map_is_ordered_with_overrides():
     assert list(capex.tag)[:2] == ["PaymentsToAcquirePropertyPlantAndEquipment", "PaymentsToAcquireProductiveAssets"]
     amazon = frame[(frame.metric == "capex") & (frame.cik == "0001018724")].sort_values("priority")
     assert list(amazon.tag)[0] == "PaymentsToAcquireProductiveAssets"
-    assert set(frame.metric) == {"revenue", "capex", "ocf", "d_and_a", "net_income", "finance_lease_principal", "rpo"}
+    assert set(frame.metric) == {
+        "revenue", "operating_income", "capex", "ocf", "d_and_a", "net_income", "finance_lease_principal",
+        "ppe_proceeds", "financing_obligation_principal", "rpo",
+    }
+    assert list(frame[frame.metric == "financing_obligation_principal"].tag) == ["RepaymentsOfLongTermFinancingObligations"]
 
 
 def test_concept_map_errors_name_the_entry(tmp_path: Path):

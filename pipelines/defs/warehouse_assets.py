@@ -4,9 +4,11 @@ from typing import Callable
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from pipelines.defs.resources import WarehouseResource
 from pipelines.lib import concepts, warehouse
+from pipelines.lib.settings import CLOUD_SEGMENTS_FILE
 
 # sql file (= table) -> the tables it reads. Order is the build order.
 SQL_TABLES: dict[str, list[str]] = {
@@ -15,13 +17,18 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/fiscal_years": ["staging/periodic_facts"],
     "core/fiscal_quarters": ["core/fiscal_years", "staging/periodic_facts"],
     "core/metric_spans": ["core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"],
-    "core/base_metric_values": ["core/metric_spans", "core/fiscal_years", "core/fiscal_quarters", "core/concept_map"],
+    "core/discrete_values": ["core/metric_spans"],
+    "core/base_metric_values": ["core/discrete_values", "core/metric_spans", "core/fiscal_years", "core/fiscal_quarters",
+                                "core/concept_map"],
     "core/metric_values": ["core/base_metric_values"],
     "core/metrics_wide": ["core/metric_values", "core/facts"],
     "marts/quarterly": ["core/metrics_wide"],
     "marts/annual": ["core/metrics_wide"],
     "marts/ttm": ["core/metrics_wide"],
     "marts/calendar_totals": ["marts/quarterly"],
+    "core/cloud_segments": [],
+    "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
+    "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
 }
 
 
@@ -29,9 +36,14 @@ def _register_concepts(conn: duckdb.DuckDBPyConnection) -> None:
     conn.register("concept_rows", concepts.load_concept_map())
 
 
+def _register_cloud_segments(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.register("cloud_segment_rows", pd.read_csv(CLOUD_SEGMENTS_FILE, dtype=str))
+
+
 # Inputs that come from files rather than tables, registered before the statement runs.
 PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
     "core/concept_map": _register_concepts,
+    "core/cloud_segments": _register_cloud_segments,
 }
 
 

@@ -17,6 +17,7 @@ SNAPSHOT_DIR = PACKAGE_DIR / "snapshot"
 SQL_DIR = PROJECT_DIR / "sql"
 CONCEPTS_FILE = PACKAGE_DIR / "concepts.yaml"
 COMPANIES_FILE = PACKAGE_DIR / "reference" / "companies.csv"
+CLOUD_SEGMENTS_FILE = PACKAGE_DIR / "reference" / "cloud_segments.csv"
 
 # SEC asks automated clients to declare who they are: "Sample Company admin@example.com".
 _USER_AGENT_SHAPE = re.compile(r"\S.*\s+\S+@\S+\.\S+")

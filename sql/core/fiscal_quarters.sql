@@ -17,7 +17,7 @@ with year_to_date_ends as (
     from core.fiscal_years as y
     inner join staging.periodic_facts as f
         on f.cik = y.cik and f.period_start = y.period_start
-    where f.form in ('10-Q', '10-Q/A')
+    where f.form in ('10-Q', '10-Q/A') and f.segment = ''
       and (y.period_end is null or f.period_end < y.period_end)
     group by all
 ),

@@ -4,7 +4,7 @@ create or replace table core.fiscal_years as
 with annual_periods as (
     select cik, period_start, period_end, count(*) as n_facts
     from staging.periodic_facts
-    where form in ('10-K', '10-K/A') and duration_days between 350 and 380
+    where form in ('10-K', '10-K/A') and duration_days between 350 and 380 and segment = ''
     group by cik, period_start, period_end
 ),
 
@@ -72,5 +72,7 @@ final as (
 select
     *,
     date_diff('day', period_start, period_end) + 1 as duration_days,
-    period_end is null as in_progress
+    period_end is null as in_progress,
+    -- the calendar quarter in which the fiscal year closes (its last quarter's midpoint falls in it)
+    year(period_end - interval 45 day) || 'Q' || quarter(period_end - interval 45 day) as calendar_quarter
 from final

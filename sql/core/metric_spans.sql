@@ -1,7 +1,8 @@
 -- core.metric_spans: each candidate concept's value for each fiscal span it was reported for, both the
 -- latest-filed and the first-reported value. A span runs from fiscal quarter q_from to q_to of one year:
 -- 1-1 is the first quarter, 1-3 nine months year-to-date, 1-4 the fiscal year; instants have q_from = q_to.
--- grain: cik x metric x taxonomy x tag x fiscal_year x q_from x q_to
+-- Segments (segment 'axis=member') get the same treatment as the consolidated figures (segment '').
+-- grain: cik x metric x segment x taxonomy x tag x fiscal_year x q_from x q_to
 create or replace table core.metric_spans as
 with companies as (
     select distinct cik from core.fiscal_years
@@ -59,7 +60,7 @@ spans as (
 )
 
 select
-    cik, metric, kind, priority, taxonomy, tag, fiscal_year, q_from, q_to,
+    cik, metric, segment, kind, priority, taxonomy, tag, fiscal_year, q_from, q_to,
     any_value(period_start) as period_start,
     any_value(period_end) as period_end,
     first(value order by filed desc, accn desc) as value,
@@ -71,4 +72,4 @@ select
     min(filed) as first_filed,
     count(distinct value) > 1 as restated
 from spans
-group by cik, metric, kind, priority, taxonomy, tag, fiscal_year, q_from, q_to
+group by cik, metric, segment, kind, priority, taxonomy, tag, fiscal_year, q_from, q_to

@@ -11,6 +11,10 @@ formulas (metric, inputs, formula, derivation) as (
         ('fcf', ['ocf', 'capex'], 'ocf - capex', 'sum'),
         ('fcf_after_finance_leases', ['ocf', 'capex', 'finance_lease_principal'],
             'ocf - capex - finance_lease_principal', 'sum'),
+        ('capex_net', ['capex', 'ppe_proceeds'], 'capex - ppe_proceeds', 'sum'),
+        ('fcf_net_of_proceeds', ['ocf', 'capex', 'ppe_proceeds'], 'ocf - (capex - ppe_proceeds)', 'sum'),
+        ('fcf_less_principal_repayments', ['ocf', 'capex', 'ppe_proceeds', 'finance_lease_principal', 'financing_obligation_principal'],
+            'ocf - (capex - ppe_proceeds) - finance_lease_principal - financing_obligation_principal', 'sum'),
         ('capex_intensity', ['capex', 'revenue'], 'capex / revenue', 'ratio'),
         ('fcf_margin', ['ocf', 'capex', 'revenue'], '(ocf - capex) / revenue', 'ratio'),
         ('ocf_to_net_income', ['ocf', 'net_income'], 'ocf / net_income, where net income > 0', 'ratio'),
@@ -23,13 +27,21 @@ formulas (metric, inputs, formula, derivation) as (
 
 wide as (
     pivot base
-    on metric in ('revenue', 'capex', 'ocf', 'd_and_a', 'net_income', 'finance_lease_principal', 'rpo')
+    on metric in (
+        'revenue', 'operating_income', 'capex', 'ocf', 'd_and_a', 'net_income', 'finance_lease_principal', 'rpo',
+        'ppe_proceeds', 'financing_obligation_principal'
+    )
     using first(value) as v, first(first_value) as f
     group by cik, period_type, fiscal_year, fiscal_quarter
 ),
 
 with_fcf as (
-    select *, ocf_v - capex_v as fcf_v, ocf_f - capex_f as fcf_f
+    select
+        *,
+        ocf_v - capex_v as fcf_v,
+        ocf_f - capex_f as fcf_f,
+        ocf_v - (capex_v - ppe_proceeds_v) as fcf_net_of_proceeds_v,
+        ocf_f - (capex_f - ppe_proceeds_f) as fcf_net_of_proceeds_f
     from wide
 ),
 
@@ -39,6 +51,13 @@ computed as (
         cur.fcf_v, cur.fcf_f,
         cur.fcf_v - cur.finance_lease_principal_v as fcf_after_finance_leases_v,
         cur.fcf_f - cur.finance_lease_principal_f as fcf_after_finance_leases_f,
+        cur.capex_v - cur.ppe_proceeds_v as capex_net_v,
+        cur.capex_f - cur.ppe_proceeds_f as capex_net_f,
+        cur.fcf_net_of_proceeds_v, cur.fcf_net_of_proceeds_f,
+        cur.fcf_net_of_proceeds_v - cur.finance_lease_principal_v - cur.financing_obligation_principal_v
+            as fcf_less_principal_repayments_v,
+        cur.fcf_net_of_proceeds_f - cur.finance_lease_principal_f - cur.financing_obligation_principal_f
+            as fcf_less_principal_repayments_f,
         cur.capex_v / nullif(cur.revenue_v, 0) as capex_intensity_v,
         cur.capex_f / nullif(cur.revenue_f, 0) as capex_intensity_f,
         cur.fcf_v / nullif(cur.revenue_v, 0) as fcf_margin_v,
@@ -66,6 +85,9 @@ computed_long as (
     unpivot computed
     on (fcf_v, fcf_f) as fcf,
        (fcf_after_finance_leases_v, fcf_after_finance_leases_f) as fcf_after_finance_leases,
+       (capex_net_v, capex_net_f) as capex_net,
+       (fcf_net_of_proceeds_v, fcf_net_of_proceeds_f) as fcf_net_of_proceeds,
+       (fcf_less_principal_repayments_v, fcf_less_principal_repayments_f) as fcf_less_principal_repayments,
        (capex_intensity_v, capex_intensity_f) as capex_intensity,
        (fcf_margin_v, fcf_margin_f) as fcf_margin,
        (ocf_to_net_income_v, ocf_to_net_income_f) as ocf_to_net_income,

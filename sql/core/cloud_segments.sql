@@ -1,0 +1,4 @@
+-- core.cloud_segments: which reported segment is each company's cloud business, from
+-- reference/cloud_segments.csv (registered as cloud_segment_rows). grain: cik
+create or replace table core.cloud_segments as
+select cik, segment, label from cloud_segment_rows
