@@ -26,7 +26,7 @@ EXPECTED_GRAPH = {
     "core/discrete_values": {"core/metric_spans"},
     "core/base_metric_values": {"core/discrete_values", "core/metric_spans", "core/fiscal_years",
                                 "core/fiscal_quarters", "core/concept_map"},
-    "core/metric_values": {"core/base_metric_values"},
+    "core/metric_values": {"core/base_metric_values", "core/filings", "core/fiscal_years"},
     "core/metrics_wide": {"core/metric_values", "core/facts"},
     "marts/quarterly": {"core/metrics_wide"},
     "marts/annual": {"core/metrics_wide"},
@@ -51,7 +51,10 @@ def test_definitions_validate_and_name_their_jobs_and_checks():
     dg.Definitions.validate_loadable(defs)
     assert {job.name for job in defs.jobs} >= {"refresh_companies", "build_warehouse"}
     checks = {str(key.name) for key in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness"}
+    assert checks == {
+        "quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness",
+        "companyfacts_agree_with_documents", "reported_measures_agree",
+    }
 
 
 def test_offline_sensor_registers_the_universe_and_polls_nothing(tmp_path):

@@ -26,6 +26,8 @@ CHECKS = [
     *(Check(f"marts/{mart}", "unique_keys", "mart_unique", params={"table": f"marts.{mart}"})
       for mart in ("quarterly", "annual", "ttm")),
     Check("marts/quarterly", "staleness", "stale_companies", dg.AssetCheckSeverity.WARN),
+    Check("staging/periodic_facts", "companyfacts_agree_with_documents", "companyfacts_vs_documents"),
+    Check("core/metric_values", "reported_measures_agree", "reported_measures_agree"),
 ]
 
 

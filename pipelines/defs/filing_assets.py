@@ -10,13 +10,25 @@ import pandas as pd
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import ixbrl, submissions, warehouse
+from pipelines.lib import filing_tables, ixbrl, warehouse
+from pipelines.lib.settings import REPORTED_MEASURES_FILE
 from pipelines.lib.raw_store import NoOfflineData, write_atomically
 
 
 FILING_COLUMNS = ["cik", "accn", "form", "report_date", "filed", "primary_document", "url", "raw_sha256",
                   "fiscal_year", "fiscal_period", "facts", "status"]
 WARNING_COLUMNS = ["cik", "accn", "message"]
+MEASURE_COLUMNS = ["cik", "accn", "metric", "row_label", "fiscal_year", "value"]
+
+
+def read_reported_measures(content: bytes, cik: str, accn: str) -> list[tuple]:
+    """The company's own table rows listed in reference/reported_measures.csv, per year column."""
+    specs = pd.read_csv(REPORTED_MEASURES_FILE, dtype={"cik": str})
+    rows = []
+    for spec in specs[specs.cik == cik].itertuples():
+        for year, value in filing_tables.read_row(content, spec.row_label, float(spec.scale)).items():
+            rows.append((cik, accn, spec.metric, spec.row_label, year, value))
+    return rows
 
 
 def manifest_path(sec: SecResource, cik: str):
@@ -74,13 +86,15 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
     company = company_for(context.partition_key, sec)
     path = manifest_path(sec, company.cik)
     entries = json.loads(path.read_text()) if path.is_file() else []
-    filings, frames, problems = [], [], []
+    filings, frames, problems, measures = [], [], [], []
     for entry in entries:
         status, facts, parsed = entry["error"] or "parsed", 0, None
         if entry["path"]:
+            with open(entry["path"], "rb") as handle:
+                content = handle.read()
             try:
-                with open(entry["path"], "rb") as handle:
-                    parsed = ixbrl.parse(handle.read(), f"{entry['accn']} {entry['primary_document']}")
+                parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
+                measures += read_reported_measures(content, company.cik, entry["accn"])
             except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument) as exc:
                 status = str(exc)
         if parsed is not None:
@@ -97,6 +111,7 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
         "core/filing_facts": ("incoming_filing_facts", frames),
         "core/filings": ("incoming_filings", [pd.DataFrame.from_records(filings, columns=FILING_COLUMNS)]),
         "core/filing_warnings": ("incoming_warnings", [pd.DataFrame.from_records(problems, columns=WARNING_COLUMNS)]),
+        "core/reported_measures": ("incoming_measures", [pd.DataFrame.from_records(measures, columns=MEASURE_COLUMNS)]),
     }
     with warehouse_db.connect() as conn, warehouse.transaction(conn):
         warehouse.run_sql(conn, "core/filing_tables__delete_company", cik=company.cik)
@@ -109,4 +124,5 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
     yield dg.MaterializeResult(asset_key=["core", "filings"], metadata={
         "dagster/row_count": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count})
     yield dg.MaterializeResult(asset_key=["core", "filing_facts"], metadata={
-        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems)})
+        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems),
+        "reported_measures": len(measures)})

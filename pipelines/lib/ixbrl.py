@@ -76,18 +76,35 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
         raise NoInlineXbrl(f"{name}: no inline XBRL numeric facts (ix:nonFraction) found")
     dei = {el["name"]: el.get_text(" ", strip=True) for el in soup.find_all("ix:nonnumeric")
            if el.get("name") in _DEI}
-    rows, problems, seen = [], [], set()
+    best: dict[tuple, tuple] = {}
+    problems = []
     for element in numeric:
         try:
             row = _fact(element, contexts, units)
         except ValueError as exc:
             problems.append(f"{name} {element.get('id', '?')} {element.get('name', '?')}: {exc}")
             continue
-        key = (row[1], row[5], row[6], row[7], tuple(row[8]), tuple(row[9]), row[4])
-        if key not in seen:  # the same fact is often shown in several tables
-            seen.add(key)
-            rows.append(row)
-    return ParsedDocument(pd.DataFrame.from_records(rows, columns=FACT_COLUMNS), dei, problems)
+        key = (row[1], row[5], row[6], row[7], tuple(row[8]), tuple(row[9]))
+        best[key] = _more_precise(best.get(key), row, name, problems)
+    return ParsedDocument(pd.DataFrame.from_records(list(best.values()), columns=FACT_COLUMNS), dei, problems)
+
+
+def _precision(row: tuple) -> float:
+    decimals = row[10]
+    return float("inf") if decimals in (None, "INF") else float(decimals)
+
+
+def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]) -> tuple:
+    """A fact shown twice (a table's $19,454 and the text's "$19.5 billion") is one fact: keep the
+    more precise figure, and warn when the rounder one does not round from it."""
+    if kept is None:
+        return new
+    precise, rough = (kept, new) if _precision(kept) >= _precision(new) else (new, kept)
+    if precise[4] is not None and rough[4] is not None and _precision(rough) != float("inf"):
+        digits = int(_precision(rough))
+        if abs(round(precise[4], digits) - rough[4]) > 0.5 * 10 ** -digits:
+            problems.append(f"{name} {rough[11]} {rough[1]}: {rough[4]:g} is inconsistent with {precise[11]} {precise[4]:g}")
+    return precise
 
 
 def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> tuple:

@@ -18,6 +18,7 @@ SQL_DIR = PROJECT_DIR / "sql"
 CONCEPTS_FILE = PACKAGE_DIR / "concepts.yaml"
 COMPANIES_FILE = PACKAGE_DIR / "reference" / "companies.csv"
 CLOUD_SEGMENTS_FILE = PACKAGE_DIR / "reference" / "cloud_segments.csv"
+REPORTED_MEASURES_FILE = PACKAGE_DIR / "reference" / "reported_measures.csv"
 
 # SEC asks automated clients to declare who they are: "Sample Company admin@example.com".
 _USER_AGENT_SHAPE = re.compile(r"\S.*\s+\S+@\S+\.\S+")

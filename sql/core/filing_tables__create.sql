@@ -1,5 +1,6 @@
--- core.filings, core.filing_facts, core.filing_warnings: what each company's 10-K/10-Q documents
--- held, replaced per company. grain: accn (filings); fact x accn (filing_facts); message (warnings)
+-- core.filings, core.filing_facts, core.filing_warnings, core.reported_measures: what each company's
+-- 10-K/10-Q documents held, replaced per company. grain: accn (filings); fact x accn (filing_facts);
+-- message (warnings); metric x year x accn (reported_measures)
 create table if not exists core.filings (
     cik varchar not null,
     accn varchar not null,
@@ -40,4 +41,13 @@ create table if not exists core.filing_warnings (
     cik varchar not null,
     accn varchar not null,
     message varchar not null
+);
+
+create table if not exists core.reported_measures (
+    cik varchar not null,
+    accn varchar not null,
+    metric varchar not null,      -- the capexwatch metric the row corresponds to
+    row_label varchar not null,   -- the row as printed in the filing's own (untagged) table
+    fiscal_year integer not null, -- the table's column heading
+    value double not null         -- USD
 )

@@ -136,10 +136,35 @@ derived as (
         and i.fiscal_year = c.fiscal_year and i.fiscal_quarter is not distinct from c.fiscal_quarter
 ),
 
+table_values as (
+    -- measures a company prints only in its own tables (no XBRL concept), e.g. Amazon's free cash flow
+    -- less equipment finance leases; those that can be computed from XBRL are cross-checked instead
+    select
+        r.cik, r.metric, 'flow' as kind, 'fiscal_year' as period_type, r.fiscal_year,
+        cast(null as integer) as fiscal_quarter, y.period_start, y.period_end, y.calendar_quarter,
+        first(r.value order by f.filed desc nulls last) as value,
+        'table row: ' || any_value(r.row_label) as tag,
+        first(r.accn order by f.filed desc nulls last) as accn,
+        first(f.form order by f.filed desc nulls last) as form,
+        max(f.filed) as filed,
+        'reported' as derivation,
+        'untagged table in the filing document' as components,
+        first(r.value order by f.filed nulls last) as first_value,
+        first(r.accn order by f.filed nulls last) as first_accn,
+        min(f.filed) as first_filed
+    from core.reported_measures as r
+    inner join core.filings as f using (cik, accn)
+    inner join core.fiscal_years as y on y.cik = r.cik and y.fiscal_year = r.fiscal_year
+    where r.metric not in (select metric from formulas) and r.metric not in (select metric from core.concept_map)
+    group by r.cik, r.metric, r.fiscal_year, y.period_start, y.period_end, y.calendar_quarter
+),
+
 final as (
     select * from base
     union all by name
     select * from derived
+    union all by name
+    select * from table_values
 )
 
 select

@@ -19,7 +19,7 @@ wide as (
     on metric in (
         'revenue', 'operating_income', 'capex', 'ocf', 'fcf', 'fcf_after_finance_leases', 'd_and_a', 'net_income',
         'finance_lease_principal', 'rpo', 'ppe_proceeds', 'financing_obligation_principal', 'capex_net',
-        'fcf_net_of_proceeds', 'fcf_less_principal_repayments', 'capex_intensity', 'fcf_margin', 'ocf_to_net_income',
+        'fcf_net_of_proceeds', 'fcf_less_principal_repayments', 'fcf_less_equipment_finance_leases', 'capex_intensity', 'fcf_margin', 'ocf_to_net_income',
         'fcf_to_net_income', 'capex_to_ocf', 'capex_to_da', 'revenue_yoy', 'capex_yoy'
     )
     using first(value)
