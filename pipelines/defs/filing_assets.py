@@ -11,8 +11,8 @@ from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import filing_tables, ixbrl, warehouse
-from pipelines.lib.settings import REPORTED_MEASURES_FILE
 from pipelines.lib.raw_store import NoOfflineData, write_atomically
+from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
 FILING_COLUMNS = ["cik", "accn", "form", "report_date", "filed", "primary_document", "url", "raw_sha256",
@@ -69,6 +69,28 @@ def _facts_frame(parsed: ixbrl.ParsedDocument, cik: str, entry: dict) -> pd.Data
     return frame[frame.value.notna()]
 
 
+def _read_document(entry: dict, cik: str) -> tuple[tuple, pd.DataFrame | None, list[tuple], list[tuple]]:
+    """One landed document -> its core.filings row, facts, warnings and table measures."""
+    status, parsed, measures = entry["error"] or "parsed", None, []
+    if entry["path"]:
+        with open(entry["path"], "rb") as handle:
+            content = handle.read()
+        try:
+            parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
+            measures = read_reported_measures(content, cik, entry["accn"])
+        except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument) as exc:
+            status = str(exc)
+    frame = _facts_frame(parsed, cik, entry) if parsed else None
+    problems = [(cik, entry["accn"], message) for message in (parsed.warnings if parsed else [status])]
+    dei = parsed.dei if parsed else {}
+    filing = (
+        cik, entry["accn"], entry["form"], entry["report_date"] or None, entry["filed"], entry["primary_document"],
+        entry["url"], entry["sha256"], dei.get("dei:DocumentFiscalYearFocus"), dei.get("dei:DocumentFiscalPeriodFocus"),
+        0 if frame is None else len(frame), status,
+    )
+    return filing, frame, problems, measures
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["core", "filings"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
@@ -78,6 +100,9 @@ def _facts_frame(parsed: ixbrl.ParsedDocument, cik: str, entry: dict) -> pd.Data
                      description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix "
                                  "(company extensions included), value in USD or its unit, period, dimensions "
                                  "(axis -> member), decimals."),
+        dg.AssetSpec(["core", "reported_measures"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
+                     description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
+                                 "(Amazon's free-cash-flow reconciliations), per year column, in USD."),
     ],
     partitions_def=company_partitions,
 )
@@ -88,25 +113,11 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
     entries = json.loads(path.read_text()) if path.is_file() else []
     filings, frames, problems, measures = [], [], [], []
     for entry in entries:
-        status, facts, parsed = entry["error"] or "parsed", 0, None
-        if entry["path"]:
-            with open(entry["path"], "rb") as handle:
-                content = handle.read()
-            try:
-                parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
-                measures += read_reported_measures(content, company.cik, entry["accn"])
-            except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument) as exc:
-                status = str(exc)
-        if parsed is not None:
-            frames.append(_facts_frame(parsed, company.cik, entry))
-            facts = len(frames[-1])
-            problems += [(company.cik, entry["accn"], message) for message in parsed.warnings]
-        else:
-            problems.append((company.cik, entry["accn"], status))
-        filings.append((company.cik, entry["accn"], entry["form"], entry["report_date"] or None, entry["filed"],
-                        entry["primary_document"], entry["url"], entry["sha256"],
-                        parsed.dei.get("dei:DocumentFiscalYearFocus") if parsed else None,
-                        parsed.dei.get("dei:DocumentFiscalPeriodFocus") if parsed else None, facts, status))
+        filing, frame, document_problems, document_measures = _read_document(entry, company.cik)
+        filings.append(filing)
+        frames += [] if frame is None else [frame]
+        problems += document_problems
+        measures += document_measures
     tables = {
         "core/filing_facts": ("incoming_filing_facts", frames),
         "core/filings": ("incoming_filings", [pd.DataFrame.from_records(filings, columns=FILING_COLUMNS)]),
@@ -124,5 +135,5 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
     yield dg.MaterializeResult(asset_key=["core", "filings"], metadata={
         "dagster/row_count": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count})
     yield dg.MaterializeResult(asset_key=["core", "filing_facts"], metadata={
-        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems),
-        "reported_measures": len(measures)})
+        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems)})
+    yield dg.MaterializeResult(asset_key=["core", "reported_measures"], metadata={"dagster/row_count": len(measures)})

@@ -20,7 +20,7 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/discrete_values": ["core/metric_spans"],
     "core/base_metric_values": ["core/discrete_values", "core/metric_spans", "core/fiscal_years", "core/fiscal_quarters",
                                 "core/concept_map"],
-    "core/metric_values": ["core/base_metric_values", "core/filings", "core/fiscal_years"],
+    "core/metric_values": ["core/base_metric_values", "core/reported_measures", "core/filings", "core/fiscal_years"],
     "core/metrics_wide": ["core/metric_values", "core/facts"],
     "marts/quarterly": ["core/metrics_wide"],
     "marts/annual": ["core/metrics_wide"],
