@@ -48,13 +48,15 @@ def test_cloud_and_other_segments_from_the_documents(db):
 
 def test_amazon_free_cash_flow_and_its_two_lease_adjusted_variants(db):
     row = one(db, """select fcf_net_of_proceeds, fcf_less_principal_repayments, fcf_less_equipment_finance_leases,
-                            ocf, capex, ppe_proceeds, finance_lease_principal, financing_obligation_principal
+                            ocf, capex, ppe_proceeds, finance_lease_principal, financing_obligation_principal,
+                            finance_lease_additions
                      from marts.annual where ticker = 'AMZN' and fiscal_year = 2024""")
     # Amazon 10-K 2024, non-GAAP reconciliations: $38,219M, $35,507M and $36,211M
     assert row[:3] == (38_219_000_000, 35_507_000_000, 36_211_000_000)
     # ... from operating cash flow $115,877M, purchases of property and equipment $82,999M net of proceeds and
-    # incentives $5,341M, principal repayments of finance leases $2,043M and of financing obligations $669M
-    assert row[3:] == (115_877_000_000, 82_999_000_000, 5_341_000_000, 2_043_000_000, 669_000_000)
+    # incentives $5,341M, principal repayments of finance leases $2,043M and of financing obligations $669M;
+    # property and equipment acquired under finance leases $854M (supplemental cash flow information)
+    assert row[3:] == (115_877_000_000, 82_999_000_000, 5_341_000_000, 2_043_000_000, 669_000_000, 854_000_000)
     provenance = db.execute("""
         select metric, tag, accn, derivation from core.metric_values
         where cik = '0001018724' and period_type = 'fiscal_year' and fiscal_year = 2024

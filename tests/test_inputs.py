@@ -47,6 +47,7 @@ def test_concept_map_is_ordered_with_overrides():
     assert list(amazon.tag)[0] == "PaymentsToAcquireProductiveAssets"
     assert set(frame.metric) == {
         "revenue", "operating_income", "capex", "ocf", "d_and_a", "net_income", "finance_lease_principal",
+        "finance_lease_additions",
         "ppe_proceeds", "financing_obligation_principal", "rpo",
     }
     assert list(frame[frame.metric == "financing_obligation_principal"].tag) == ["RepaymentsOfLongTermFinancingObligations"]

@@ -6,8 +6,10 @@ are built here from real Alphabet filings (accession numbers, forms and dates in
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -52,8 +54,9 @@ def sec_root(tmp_path: Path) -> Path:
 
 
 def live_sec(fake: FakeSec, tmp_path: Path) -> SecResource:
+    # a wide document window, so that these 2025-2026 filings stay in it whenever the tests run
     return SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL"],
-                       data_url=fake.url, www_url=fake.url)
+                       data_url=fake.url, www_url=fake.url, filing_years=50)
 
 
 def test_live_refresh_lands_raw_files_and_builds_the_marts(sec_root, tmp_path):
@@ -95,7 +98,7 @@ def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_
 def test_unknown_cik_in_live_mode_fails_that_company_only(sec_root, tmp_path):
     with FakeSec(sec_root) as fake:
         sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"),
-                          tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url)
+                          tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url, filing_years=50)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
     assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
@@ -113,3 +116,28 @@ def test_all_live_requests_of_a_process_share_one_rate_limiter(tmp_path):
     first = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path)).source()
     second = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "other")).source()
     assert first.client is second.client
+
+
+def test_older_filings_come_from_the_feeds_paged_files(sec_root, tmp_path):
+    # the 'recent' block ends with a 10-Q; the 2024 10-K sits in a paged file the feed names
+    feed = json.loads(submissions_feed([("0001652044-26-000048", "10-Q", "2026-04-30", "2026-03-31")]))
+    feed["filings"]["files"] = [{"name": "CIK0001652044-submissions-001.json", "filingCount": 1}]
+    (sec_root / "submissions/CIK0001652044.json").write_text(json.dumps(feed))
+    page = json.loads(submissions_feed([("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31")]))["filings"]["recent"]
+    (sec_root / "submissions/CIK0001652044-submissions-001.json").write_text(json.dumps(page))
+    with FakeSec(sec_root) as fake:
+        sec = live_sec(fake, tmp_path)
+        assert [f.accn for f in sec.discover_filings("0001652044")] == ["0001652044-26-000048", "0001652044-25-000014"]
+        # once 'recent' reaches back past the window, the paged files are not needed
+        feed["filings"]["recent"] = json.loads(submissions_feed([
+            ("0001652044-26-000048", "10-Q", "2026-04-30", "2026-03-31"),
+            ("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31"),
+        ]))["filings"]["recent"]
+        (sec_root / "submissions/CIK0001652044.json").write_text(json.dumps(feed))
+        # a window of whole years that holds the 10-Q of 2026-04-30 but not the 10-K of 2025-02-05
+        years = max(1, math.ceil((dt.date.today() - dt.date(2026, 4, 30)).days / 366))
+        narrow = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh2"), data_url=fake.url,
+                             www_url=fake.url, filing_years=years)
+        requests_before = len(fake.requests)
+        assert [f.accn for f in narrow.discover_filings("0001652044")] == ["0001652044-26-000048"]
+        assert [r.path for r in fake.requests[requests_before:]] == ["/submissions/CIK0001652044.json"]

@@ -18,7 +18,7 @@ wide as (
     pivot (select cik, period_type, fiscal_year, fiscal_quarter, metric, value from core.metric_values)
     on metric in (
         'revenue', 'operating_income', 'capex', 'ocf', 'fcf', 'fcf_after_finance_leases', 'd_and_a', 'net_income',
-        'finance_lease_principal', 'rpo', 'ppe_proceeds', 'financing_obligation_principal', 'capex_net',
+        'finance_lease_principal', 'finance_lease_additions', 'rpo', 'ppe_proceeds', 'financing_obligation_principal', 'capex_net',
         'fcf_net_of_proceeds', 'fcf_less_principal_repayments', 'fcf_less_equipment_finance_leases', 'capex_intensity', 'fcf_margin', 'ocf_to_net_income',
         'fcf_to_net_income', 'capex_to_ocf', 'capex_to_da', 'revenue_yoy', 'capex_yoy'
     )
