@@ -1,58 +1,155 @@
-"""capexwatch command line: refresh the warehouse and print what it holds."""
+"""capexwatch command line: refresh the warehouse, query it, export it, see what it holds."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import sys
+from pathlib import Path
+from typing import Callable
 
 import click
 import dagster as dg
+import duckdb
 import pandas as pd
 
+from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import warehouse
+from pipelines.lib import query, warehouse, workbook
 from pipelines.lib.settings import ConfigError
 from pipelines.refresh import run_refresh
+
+DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
+                   "marts.cloud_vs_capex"]
+SCHEMAS = ("marts", "main", "core", "staging")
+
+
+def one_line_errors(command: Callable) -> Callable:
+    """Known failures become one clear line and exit status 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, LookupError, warehouse.WarehouseLocked, query.QueryError, OSError) as exc:
+            raise click.ClickException(query.first_line(exc)) from exc
+        except duckdb.Error as exc:
+            raise click.ClickException(f"warehouse error: {query.first_line(exc)}") from exc
+
+    return wrapper
 
 
 @click.group()
 def main() -> None:
-    """Is the hyperscalers' capex turning into cash? SEC filings -> DuckDB."""
+    """Is the hyperscalers' capex turning into cash? SEC filings -> DuckDB -> your SQL and spreadsheets."""
 
 
 @main.command()
 @click.option("--ticker", "tickers", multiple=True, help="Ticker or CIK (repeatable); default: the configured universe.")
 @click.option("--mode", type=click.Choice(["offline", "live"]), default=None,
               help="offline reads the bundled SEC snapshot; live needs SEC_USER_AGENT. Default: live if SEC_USER_AGENT is set.")
+@one_line_errors
 def refresh(tickers: tuple[str, ...], mode: str | None) -> None:
     """Fetch SEC data for each company, rebuild the warehouse, run the checks, print a summary."""
     sec = SecResource(mode=mode, tickers=list(tickers) or None)
     warehouse_db = WarehouseResource()
-    try:
-        settings = sec.settings()
-        click.echo(f"capexwatch refresh ({settings.mode}) -> {warehouse_db.path()}")
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        report = run_refresh(sec, warehouse_db, instance, progress=click.echo)
-    except (ConfigError, LookupError, warehouse.WarehouseLocked) as exc:
-        raise click.ClickException(str(exc)) from exc
+    click.echo(f"capexwatch refresh ({sec.settings().mode}) -> {warehouse_db.path()}")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    report = run_refresh(sec, warehouse_db, instance, progress=click.echo)
     for failed in report.failed_checks:
         click.echo(f"check not passed: {failed}")
-    _print_summary(warehouse_db)
+    _print_summary(warehouse_db.path())
     sys.exit(0 if report.ok else 1)
 
 
 @main.command()
+@one_line_errors
 def summary() -> None:
-    """Print the followed companies, their latest quarter and capex intensity."""
-    _print_summary(WarehouseResource())
+    """Print the followed companies, their latest period and capex intensity."""
+    _print_summary(WarehouseResource().path())
 
 
-def _print_summary(warehouse_db: WarehouseResource) -> None:
+@main.command()
+@click.argument("statement")
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@one_line_errors
+def sql(statement: str, fmt: str) -> None:
+    """Run STATEMENT on the warehouse (read-only) and print the result."""
+    click.echo(query.render(query.run(WarehouseResource().path(), statement), fmt))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="xlsx: the file; csv/parquet: a directory (one file per table). Default: warehouse/exports/.")
+@click.option("--table", "tables", multiple=True,
+              help="Table or view, e.g. marts.quarterly or capex_intensity (repeatable). Default: the marts.")
+@one_line_errors
+def export(fmt: str, out: Path | None, tables: tuple[str, ...]) -> None:
+    """Write tables to a spreadsheet workbook (with charts), CSV files or Parquet files."""
+    path = WarehouseResource().path()
+    conn = query.read_only(path)
     try:
-        with warehouse_db.connect(read_only=True) as conn:
-            table = conn.execute(warehouse.sql_text("reports/company_summary")).df()
-    except warehouse.WarehouseLocked as exc:
-        raise click.ClickException(str(exc)) from exc
+        names = [resolve_table(conn, table) for table in tables] or DEFAULT_EXPORTS
+        target = out or path.parent / "exports" / ("capexwatch.xlsx" if fmt == "xlsx" else fmt)
+        if fmt == "xlsx":
+            written = [workbook.write_workbook(conn, names, target)]
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            written = [write_flat(conn, name, target / f"{name}.{fmt}", fmt) for name in names]
+    finally:
+        conn.close()
+    for file in written:
+        click.echo(f"wrote {file}")
+
+
+def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
+    """'quarterly' -> marts.quarterly; an unknown name lists what there is."""
+    rows = conn.execute(
+        "select table_schema, table_name from information_schema.tables where table_schema in ?", [list(SCHEMAS)]
+    ).fetchall()
+    known = {f"{schema}.{table}" for schema, table in rows}
+    candidates = [name] if "." in name else [f"{schema}.{name}" for schema in SCHEMAS]
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    raise query.QueryError(f"unknown table {name!r}; choose from: {', '.join(sorted(known))}")
+
+
+def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: str) -> Path:
+    relation = conn.table(table)
+    relation.write_csv(str(target)) if fmt == "csv" else relation.write_parquet(str(target))
+    return target
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@one_line_errors
+def companies(fmt: str) -> None:
+    """The followed companies: fiscal year end, latest filing and period, what data there is."""
+    click.echo(query.render(query.run(WarehouseResource().path(), warehouse.sql_text("reports/companies")), fmt))
+
+
+@main.command()
+@one_line_errors
+def status() -> None:
+    """Freshness of each company's data and the result of every data-quality check, now."""
+    path = WarehouseResource().path()
+    stale = query.run(path, warehouse.sql_text("checks/stale_companies"), {"as_of": dt.date.today().isoformat()})
+    click.echo(f"freshness (latest quarter ended within 150 days of {dt.date.today()}):")
+    click.echo(query.render(stale, "table") if len(stale) else "all companies are fresh")
+    results = []
+    for check in CHECKS:
+        failures = query.run(path, warehouse.sql_text(f"checks/{check.query}"), check_params(check) or None)
+        verdict = "passed" if failures.empty else f"FAILED: {len(failures)} rows"
+        results.append((f"{check.asset}:{check.name}", check.severity.value, verdict))
+    click.echo("\nchecks:")
+    click.echo(query.render(pd.DataFrame(results, columns=["check", "severity", "result"]), "table"))
+
+
+def _print_summary(path: Path) -> None:
+    table = query.run(path, warehouse.sql_text("reports/company_summary"))
     click.echo("")
     click.echo(format_summary(table))
 

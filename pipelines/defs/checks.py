@@ -31,7 +31,7 @@ CHECKS = [
 ]
 
 
-def _params(check: Check) -> dict[str, str]:
+def check_params(check: Check) -> dict[str, str]:
     # staleness is judged against today; offline data is as old as the snapshot, and says so
     return {"as_of": dt.date.today().isoformat(), **check.params} if check.name == "staleness" else check.params
 
@@ -46,7 +46,7 @@ def build_check(check: Check) -> dg.AssetChecksDefinition:
     )
     def _check(warehouse_db: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse_db.connect(read_only=True) as conn:
-            failures = conn.execute(query, _params(check) or None).df()
+            failures = conn.execute(query, check_params(check) or None).df()
         metadata = {"failures": len(failures)}
         if len(failures):
             metadata["sample"] = dg.MetadataValue.md(failures.head(20).to_markdown(index=False))

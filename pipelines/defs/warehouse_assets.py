@@ -8,7 +8,7 @@ import pandas as pd
 
 from pipelines.defs.resources import WarehouseResource
 from pipelines.lib import concepts, warehouse
-from pipelines.lib.settings import CLOUD_SEGMENTS_FILE
+from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is the build order.
 SQL_TABLES: dict[str, list[str]] = {
@@ -29,11 +29,19 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/cloud_segments": [],
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
+    "core/company_reference": [],
+    "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
+    "views/cash_conversion": ["marts/ttm"],
+    "views/hyperscaler_totals": ["marts/quarterly", "core/company_reference"],
 }
 
 
 def _register_concepts(conn: duckdb.DuckDBPyConnection) -> None:
     conn.register("concept_rows", concepts.load_concept_map())
+
+
+def _register_companies(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.register("company_rows", pd.read_csv(COMPANIES_FILE, dtype=str))
 
 
 def _register_cloud_segments(conn: duckdb.DuckDBPyConnection) -> None:
@@ -44,6 +52,7 @@ def _register_cloud_segments(conn: duckdb.DuckDBPyConnection) -> None:
 PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
     "core/concept_map": _register_concepts,
     "core/cloud_segments": _register_cloud_segments,
+    "core/company_reference": _register_companies,
 }
 
 
@@ -64,13 +73,15 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, obj
 
 
 def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
+    """sql/<layer>/<table>.sql as the asset <layer>/<table>; views/ build views in the main schema,
+    so that any DuckDB client finds them without a schema name."""
     layer = name.split("/")[0]
 
     @dg.asset(
         name=name.split("/")[1],
         key_prefix=[layer],
         deps=[dg.AssetKey(dep.split("/")) for dep in deps],
-        group_name=layer if layer != "staging" else "core",
+        group_name={"staging": "core", "views": "marts"}.get(layer, layer),
         description=describe(name),
         kinds={"duckdb", "sql"},
         automation_condition=dg.AutomationCondition.eager(),
@@ -81,7 +92,7 @@ def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
                 PREPARE[name](conn)
             with warehouse.transaction(conn):
                 warehouse.run_sql(conn, name)
-            return dg.MaterializeResult(metadata=table_metadata(conn, warehouse.table_name(name)))
+            return dg.MaterializeResult(metadata=table_metadata(conn, warehouse.relation_name(name)))
 
     return _build
 

@@ -63,6 +63,7 @@ def run_sql(conn: duckdb.DuckDBPyConnection, name: str, **params: object) -> Non
         conn.execute(statement, wanted or None)
 
 
-def table_name(name: str) -> str:
-    """sql/core/metric_values.sql builds core.metric_values."""
-    return name.replace("/", ".")
+def relation_name(name: str) -> str:
+    """sql/core/metric_values.sql builds core.metric_values; sql/views/x.sql the view main.x."""
+    layer, _, table = name.partition("/")
+    return f"main.{table}" if layer == "views" else f"{layer}.{table}"

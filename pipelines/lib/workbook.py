@@ -1,0 +1,164 @@
+"""The spreadsheet export: one sheet per table, provenance and definitions, native Excel charts.
+
+XlsxWriter writes the file (charts included) the way Excel itself does, so it opens without
+repair prompts in Excel and LibreOffice. Amounts are stored in USD and shown in $ millions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from pipelines.lib import warehouse
+from pipelines.lib.settings import PACKAGE_DIR
+
+AMOUNT_FORMAT = '$#,##0.0,,"M";-$#,##0.0,,"M"'
+RATIO_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
+PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count")
+BANDS = [("", 0.03), ("software 3-6 %", 0.03), ("", 0.04), ("early cloud 10-15 %", 0.05)]
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+
+
+def column_kind(name: str, series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if not pd.api.types.is_numeric_dtype(series) or name in PLAIN_NUMBERS:
+        return "plain"
+    return "ratio" if any(hint in name for hint in RATIO_HINTS) else "amount"
+
+
+def write_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": False, "remove_timezone": True})
+    formats = {
+        "amount": book.add_format({"num_format": AMOUNT_FORMAT}),
+        "ratio": book.add_format({"num_format": RATIO_FORMAT}),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "plain": None,
+        "header": book.add_format({"bold": True, "bg_color": "#dde4ee", "bottom": 1}),
+        "link": book.get_default_url_format(),
+    }
+    add_charts(book, conn)
+    for table in tables:
+        write_sheet(book, formats, table.split(".")[-1][:31], conn.execute(f"select * from {table}").df())
+    write_sheet(book, formats, "Sources", conn.execute(warehouse.sql_text("reports/sources")).df(), link="filing_url")
+    definitions = pd.read_csv(PACKAGE_DIR / "reference" / "metric_definitions.csv")
+    write_sheet(book, formats, "Definitions", definitions)
+    book.close()
+    return out
+
+
+def write_sheet(book: Workbook, formats: dict, name: str, frame: pd.DataFrame, link: str | None = None) -> Worksheet:
+    """Header frozen and filtered, widths from the content, a number format per column kind."""
+    sheet = book.add_worksheet(name)
+    kinds = [column_kind(column, frame[column]) for column in frame.columns]
+    sheet.write_row(0, 0, list(frame.columns), formats["header"])
+    for col, (column, kind) in enumerate(zip(frame.columns, kinds)):
+        for row, value in enumerate(frame[column].tolist(), start=1):
+            write_cell(sheet, row, col, value, formats[kind], formats["link"] if column == link else None)
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200).tolist()])
+        sheet.set_column(col, col, min(max(width, 8) + 2, 60 if kind == "plain" else 18))
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(frame), 1), max(len(frame.columns) - 1, 0))
+    return sheet
+
+
+def write_cell(sheet: Worksheet, row: int, col: int, value: object, fmt, link_format) -> None:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        sheet.write_string(row, col, "; ".join(map(str, value)))
+    elif value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        sheet.write_blank(row, col, None)
+    elif isinstance(value, pd.Timestamp):
+        sheet.write_datetime(row, col, value.to_pydatetime(), fmt)
+    elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        sheet.write_number(row, col, float(value), fmt)
+    elif link_format is not None and str(value).startswith("https://"):
+        sheet.write_url(row, col, str(value), link_format)
+    else:
+        sheet.write_string(row, col, str(value))
+
+
+def add_charts(book: Workbook, conn: duckdb.DuckDBPyConnection) -> None:
+    """A Charts sheet first, reading from a chart_data sheet written alongside it."""
+    charts = book.add_worksheet("Charts")
+    charts.set_landscape()
+    charts.fit_to_pages(1, 0)  # printed (or converted to PDF) one page wide, the charts uncut
+    data = book.add_worksheet("chart_data")
+    ttm = conn.execute(warehouse.sql_text("reports/chart_ttm_by_calendar_quarter")).df()
+    intensity = ttm.pivot(index="calendar_quarter", columns="ticker", values="capex_intensity")
+    fcf = ttm.pivot(index="calendar_quarter", columns="ticker", values="fcf")
+    for name, value in BANDS:
+        intensity[f"band: {name}" if name else f"band gap {value}"] = value
+    capex_ocf = conn.execute(warehouse.sql_text("reports/chart_capex_vs_ocf")).df()
+    blocks = {"intensity": (0, intensity.reset_index()), "fcf": (len(intensity) + 3, fcf.reset_index()),
+              "capex_ocf": (len(intensity) + len(fcf) + 6, capex_ocf)}
+    for start, frame in blocks.values():
+        data.write_row(start, 0, list(frame.columns))
+        for offset, row in enumerate(frame.itertuples(index=False), start=1):
+            for col, value in enumerate(row):
+                write_cell(data, start + offset, col, value, None, None)
+    charts.insert_chart("A1", intensity_chart(book, blocks["intensity"], len(intensity.columns) - len(BANDS)))
+    charts.insert_chart("A23", ttm_fcf_chart(book, blocks["fcf"]))
+    charts.insert_chart("A45", capex_vs_ocf_chart(book, blocks["capex_ocf"]))
+
+
+def _series_ref(start: int, rows: int, col: int) -> list:
+    return ["chart_data", start + 1, col, start + rows, col]
+
+
+def intensity_chart(book: Workbook, block: tuple[int, pd.DataFrame], companies: int):
+    """Lines per company over stacked, mostly transparent areas that draw the benchmark bands."""
+    start, frame = block
+    rows, categories = len(frame), _series_ref(start, len(frame), 0)
+    bands = book.add_chart({"type": "area", "subtype": "stacked"})
+    for offset, (name, _) in enumerate(BANDS):
+        col = 1 + companies + offset
+        fill = {"color": "#f2c14e" if "software" in name else "#7fb3d5", "transparency": 55} if name else {"none": True}
+        bands.add_series({"name": name or " ", "categories": categories, "values": _series_ref(start, rows, col),
+                          "fill": fill, "border": {"none": True}})
+    lines = book.add_chart({"type": "line"})
+    for col in range(1, companies + 1):
+        lines.add_series({"name": ["chart_data", start, col], "categories": categories,
+                          "values": _series_ref(start, rows, col), "line": {"color": PALETTE[(col - 1) % 8], "width": 2}})
+    bands.combine(lines)
+    bands.set_title({"name": "Capex intensity (capex / revenue, trailing 12 months) by calendar quarter"})
+    bands.set_y_axis({"num_format": "0%", "min": 0})
+    bands.set_x_axis({"num_font": {"rotation": -45}})
+    bands.set_legend({"position": "bottom", "delete_series": [0, 2]})
+    bands.set_size({"width": 960, "height": 420})
+    return bands
+
+
+def ttm_fcf_chart(book: Workbook, block: tuple[int, pd.DataFrame]):
+    start, frame = block
+    chart = book.add_chart({"type": "line"})
+    for col in range(1, len(frame.columns)):
+        chart.add_series({"name": ["chart_data", start, col], "categories": _series_ref(start, len(frame), 0),
+                          "values": _series_ref(start, len(frame), col), "line": {"color": PALETTE[(col - 1) % 8]}})
+    chart.set_title({"name": "Free cash flow (ocf - capex), trailing 12 months, by company"})
+    chart.set_y_axis({"num_format": '$#,##0,,,"B"'})
+    chart.set_x_axis({"num_font": {"rotation": -45}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 960, "height": 420})
+    return chart
+
+
+def capex_vs_ocf_chart(book: Workbook, block: tuple[int, pd.DataFrame]):
+    start, frame = block
+    chart = book.add_chart({"type": "column"})
+    for col, color in ((2, "#d62728"), (3, "#2ca02c")):
+        chart.add_series({"name": ["chart_data", start, col], "categories": _series_ref(start, len(frame), 0),
+                          "values": _series_ref(start, len(frame), col), "fill": {"color": color}})
+    chart.set_title({"name": "Capex against operating cash flow, latest twelve months per company"})
+    chart.set_y_axis({"num_format": '$#,##0,,,"B"'})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 960, "height": 420})
+    return chart

@@ -1,0 +1,44 @@
+-- report: the followed companies: fiscal year end, what was loaded, the latest filing and period,
+-- and how many quarters and fiscal years the marts hold. grain: cik
+with latest_filing as (
+    select cik, form, accn, filed
+    from (
+        select cik, form, accn, filed from staging.periodic_facts
+        union all
+        select cik, form, accn, filed from core.filings where status = 'parsed'
+    )
+    qualify row_number() over (partition by cik order by filed desc nulls last, accn desc) = 1
+),
+
+coverage as (
+    select cik, max(period_end) as latest_period_end, count(*) filter (where revenue is not null) as quarters
+    from marts.quarterly group by cik
+),
+
+years as (
+    select cik, max(period_end) as latest_year_end, count(*) filter (where revenue is not null) as fiscal_years
+    from marts.annual group by cik
+),
+
+documents as (
+    select cik, count(*) filter (where status = 'parsed') as documents from core.filings group by cik
+)
+
+select
+    c.ticker,
+    c.company,
+    c.cik,
+    r.fiscal_year_end,
+    c.status as companyfacts,
+    coalesce(d.documents, 0) as filing_documents,
+    f.form || ' ' || f.accn || coalesce(' filed ' || f.filed, '') as latest_filing,
+    greatest(q.latest_period_end, y.latest_year_end) as latest_period_end,
+    coalesce(q.quarters, 0) as quarters,
+    coalesce(y.fiscal_years, 0) as fiscal_years
+from core.companies as c
+left join core.company_reference as r on r.cik = c.cik and r.ticker = c.ticker
+left join latest_filing as f on f.cik = c.cik
+left join coverage as q on q.cik = c.cik
+left join years as y on y.cik = c.cik
+left join documents as d on d.cik = c.cik
+order by c.ticker
