@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
 CAPEXWATCH = str(Path(sys.executable).parent / "capexwatch")
@@ -62,3 +66,97 @@ def test_errors_are_one_clear_line(refreshed, tmp_path):
         locked = run(warehouse_dir, "summary")
     assert locked.returncode == 1 and "is locked by another process" in locked.stderr
     assert "Traceback" not in locked.stderr and len(locked.stderr.strip().splitlines()) == 1
+
+
+def test_sql_prints_readable_tables_and_machine_formats(refreshed):
+    warehouse_dir, _ = refreshed
+    statement = "select ticker, fiscal_year, capex, capex_intensity from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025"
+    table = run(warehouse_dir, "sql", statement)
+    assert table.returncode == 0
+    assert table.stdout.splitlines()[2].split() == ["GOOGL", "2025", "91,447,000,000", "0.227"]
+    as_json = json.loads(run(warehouse_dir, "sql", statement, "--format", "json").stdout)
+    assert as_json == [{"ticker": "GOOGL", "fiscal_year": 2025, "capex": 91447000000.0, "capex_intensity": pytest.approx(0.22700801)}]
+    as_csv = run(warehouse_dir, "sql", statement, "--format", "csv").stdout.splitlines()
+    assert as_csv[0] == "ticker,fiscal_year,capex,capex_intensity" and as_csv[1].startswith("GOOGL,2025,91447000000.0,0.2270")
+    markdown = run(warehouse_dir, "sql", statement, "--format", "markdown").stdout.splitlines()
+    assert markdown[0].startswith("| ticker") and markdown[1].startswith("|---")
+
+
+def test_sql_is_read_only_and_errors_are_one_line(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    for statement, message in [
+        ("drop table marts.annual", 'Cannot execute statement of type "DROP"'),
+        ("select * from marts.nope", "Table with name nope does not exist"),
+        ("selec 1", "syntax error"),
+    ]:
+        result = run(warehouse_dir, "sql", statement)
+        assert result.returncode == 1 and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    missing = run(tmp_path, "sql", "select 1")
+    assert missing.returncode == 1 and missing.stderr.strip() == f"Error: no warehouse at {tmp_path / 'capexwatch.duckdb'}: run `capexwatch refresh` first"
+
+
+def test_export_workbook_has_formats_sources_and_native_charts(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    out = tmp_path / "capexwatch.xlsx"
+    result = run(warehouse_dir, "export", "--format", "xlsx", "--out", str(out))
+    assert result.returncode == 0 and result.stdout.strip() == f"wrote {out}"
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Charts", "chart_data", "quarterly", "annual", "ttm", "calendar_totals", "segments",
+                               "cloud_vs_capex", "Sources", "Definitions"]
+    sheet = book["annual"]
+    header = [cell.value for cell in sheet[1]]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("ticker")].value == "GOOGL"
+               and r[header.index("fiscal_year")].value == 2025)
+    capex, intensity = row[header.index("capex")], row[header.index("capex_intensity")]
+    assert capex.value == 91_447_000_000 and capex.number_format == '$#,##0.0,,"M";-$#,##0.0,,"M"'
+    assert intensity.value == pytest.approx(91_447 / 402_836) and intensity.number_format == "0.0%"
+    with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
+        assert sheet.max_row - 1 == conn.execute("select count(*) from marts.annual").fetchone()[0]
+        assert book["Sources"].max_row - 1 == conn.execute("select count(*) from core.metric_values where value is not null").fetchone()[0]
+    sources = book["Sources"]
+    source_header = [cell.value for cell in sources[1]]
+    link = sources.cell(row=2, column=source_header.index("filing_url") + 1)
+    assert link.hyperlink is not None and link.hyperlink.target.startswith("https://www.sec.gov/Archives/edgar/data/")
+    assert [cell.value for cell in book["Definitions"][1]] == ["metric", "unit", "definition"]
+    with zipfile.ZipFile(out) as package:
+        charts = [package.read(name).decode() for name in package.namelist() if name.startswith("xl/charts/chart")]
+    titles = [re.sub(r"<[^>]+>", "", re.search(r"<c:title>.*?</c:title>", chart, re.S).group(0)) for chart in charts]
+    assert sorted(titles) == [
+        "Capex against operating cash flow, latest twelve months per company",
+        "Capex intensity (capex / revenue, trailing 12 months) by calendar quarter",
+        "Free cash flow (ocf - capex), trailing 12 months, by company",
+    ]
+    intensity_chart = next(c for c in charts if "Capex intensity" in c)
+    assert "software 3-6 %" in intensity_chart and "early cloud 10-15 %" in intensity_chart and "<c:lineChart>" in intensity_chart
+
+
+def test_export_csv_and_parquet_per_table(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    assert run(warehouse_dir, "export", "--format", "csv", "--table", "capex_intensity", "--out", str(tmp_path)).returncode == 0
+    assert (tmp_path / "main.capex_intensity.csv").read_text().startswith("ticker,company,calendar_quarter,")
+    assert run(warehouse_dir, "export", "--format", "parquet", "--table", "marts.ttm", "--out", str(tmp_path)).returncode == 0
+    with duckdb.connect() as conn:
+        assert conn.execute("select capex from read_parquet(?) where ticker = 'GOOGL' and fiscal_year = 2026 "
+                            "and fiscal_quarter = 1", [str(tmp_path / "marts.ttm.parquet")]).fetchone() == (109_924_000_000,)
+    wrong = run(warehouse_dir, "export", "--table", "marts.nope")
+    assert wrong.returncode == 1 and wrong.stderr.startswith("Error: unknown table 'marts.nope'; choose from: core.")
+
+
+def test_companies_and_status(refreshed):
+    warehouse_dir, _ = refreshed
+    companies = {line.split()[0]: line for line in run(warehouse_dir, "companies").stdout.splitlines()[2:]}
+    assert set(companies) == {"AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "ORCL"}
+    assert "10-Q 0001652044-26-000048 filed 2026-04-30" in companies["GOOGL"] and "2026-03-31" in companies["GOOGL"]
+    assert "June" in companies["MSFT"] and "no offline data" in companies["MSFT"]
+    status = run(warehouse_dir, "status")
+    assert status.returncode == 0
+    assert "core/metric_values:capex_non_negative" in status.stdout and "FAILED: 7 rows" in status.stdout
+    assert status.stdout.count("passed") == 9
+
+
+def test_every_command_has_help():
+    for command in ([], ["refresh"], ["summary"], ["sql"], ["export"], ["companies"], ["status"]):
+        result = subprocess.run([CAPEXWATCH, *command, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0 and result.stdout.startswith("Usage: capexwatch")
