@@ -8,6 +8,7 @@ from pipelines.defs.automation import build_warehouse, daily_refresh, new_filing
 from pipelines.defs.checks import asset_checks
 from pipelines.defs.company_assets import company_facts, raw_companyfacts
 from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
+from pipelines.defs.report_assets import html_report
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.defs.warehouse_assets import warehouse_assets
 
@@ -15,7 +16,7 @@ from pipelines.defs.warehouse_assets import warehouse_assets
 def build_definitions(sec: SecResource | None = None, warehouse_db: WarehouseResource | None = None) -> dg.Definitions:
     """Tests and the CLI pass resources pointed elsewhere; unset, both read the environment."""
     return dg.Definitions(
-        assets=[raw_companyfacts, company_facts, raw_filing_documents, filing_facts, *warehouse_assets],
+        assets=[raw_companyfacts, company_facts, raw_filing_documents, filing_facts, *warehouse_assets, html_report],
         asset_checks=asset_checks,
         jobs=[refresh_companies, build_warehouse],
         schedules=[daily_refresh],

@@ -5,13 +5,15 @@
     python3.11 scripts/dev.py test [pytest options]              # run the test suite
 
 Creates .venv/ on first use (and again when pyproject.toml or constraints.txt change),
-installs the project with pinned versions, then runs the command inside it.
+installs the project with pinned versions, then runs the command inside it. `test` also
+installs Debian's chromium (as root, when missing) for the browser test of the HTML report.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -45,6 +47,18 @@ def ensure_environment() -> None:
     STAMP.write_text(_fingerprint())
 
 
+def ensure_browser() -> None:
+    """The report is tested in Debian's chromium; on a fresh Debian machine, as root, install it."""
+    if shutil.which("chromium") or os.name != "posix" or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("installing chromium for the browser test of the HTML report", flush=True)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        if subprocess.run(command, env=environment, stdout=subprocess.DEVNULL).returncode != 0:
+            print(f"warning: {' '.join(command)} failed; the browser test will say so", file=sys.stderr)
+            return
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print(__doc__, file=sys.stderr)
@@ -56,6 +70,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         command = [str(BIN / "capexwatch"), "refresh", *argv[1:]]
     else:
+        ensure_browser()
         command = [str(BIN / "python"), "-m", "pytest", *argv[1:]]
     return subprocess.run(command, cwd=ROOT).returncode
 

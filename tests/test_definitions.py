@@ -36,6 +36,11 @@ EXPECTED_GRAPH = {
     "core/cloud_segments": set(),
     "marts/segments": {"core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"},
     "marts/cloud_vs_capex": {"marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"},
+    "core/company_reference": set(),
+    "views/capex_intensity": {"marts/quarterly", "marts/ttm"},
+    "views/cash_conversion": {"marts/ttm"},
+    "views/hyperscaler_totals": {"marts/quarterly", "core/company_reference"},
+    "reports/html_report": {"marts/ttm", "marts/annual", "core/metric_values"},
 }
 
 

@@ -1,0 +1,90 @@
+"""The HTML report: the capex-intensity table linked to the filings, and interactive charts.
+
+Plotly draws the charts; its JavaScript is written once beside the page (plotly.min.js), so
+the report opens from disk with no network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+
+from pipelines.lib import warehouse
+from pipelines.lib.settings import PACKAGE_DIR
+
+BANDS = [(0.03, 0.06, "software 3-6 %", "rgba(242,193,78,0.35)"), (0.10, 0.15, "early cloud 10-15 %", "rgba(127,179,213,0.35)")]
+
+
+def write_report(conn: duckdb.DuckDBPyConnection, out_dir: Path, mode: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = conn.execute(warehouse.sql_text("reports/report_intensity_table")).df()
+    ttm = conn.execute(warehouse.sql_text("reports/chart_ttm_by_calendar_quarter")).df()
+    capex_ocf = conn.execute(warehouse.sql_text("reports/chart_capex_vs_ocf")).df()
+    latest_filed = conn.execute("select max(filed) from staging.periodic_facts").fetchone()[0]
+    charts = [
+        ("Capex intensity (capex / revenue, trailing 12 months) by calendar quarter", intensity_figure(ttm)),
+        ("Free cash flow (operating cash flow - capex), trailing 12 months", line_figure(ttm, "fcf", "$")),
+        ("Capex against operating cash flow, latest twelve months per company", capex_ocf_figure(capex_ocf)),
+    ]
+    (out_dir / "plotly.min.js").write_text(_plotly_js())
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=True)
+    page = environment.get_template("report.html.j2").render(
+        built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        mode=mode,
+        latest_filed=latest_filed,
+        no_data=[t for t, y, q in zip(table.ticker, table.year_capex, table.ttm_capex) if pd.isna(y) and pd.isna(q)],
+        table=[row._asdict() | _nulls(row._asdict()) for row in table.itertuples(index=False)],
+        charts=[{"title": title, "html": jinja2.utils.markupsafe.Markup(
+            figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))}
+            for title, figure in charts],
+        money=lambda v: f"${v / 1e9:,.1f}B",
+        day=lambda v: pd.Timestamp(v).date().isoformat(),
+        pct=lambda v: f"{v:.1%}",
+    )
+    path = out_dir / "index.html"
+    path.write_text(page)
+    return path
+
+
+def _nulls(row: dict) -> dict:
+    return {key: None for key, value in row.items() if not isinstance(value, str) and pd.isna(value)}
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def line_figure(frame: pd.DataFrame, column: str, prefix: str = "") -> go.Figure:
+    """One line per company; a quarter without a value breaks the line rather than bridging it."""
+    wide = frame.pivot(index="calendar_quarter", columns="ticker", values=column).dropna(axis=1, how="all")
+    figure = go.Figure()
+    for ticker in wide.columns:
+        figure.add_trace(go.Scatter(x=wide.index, y=wide[ticker], mode="lines+markers", name=ticker))
+    figure.update_layout(margin=dict(t=10, b=40), legend=dict(orientation="h"), yaxis=dict(tickprefix=prefix))
+    return figure
+
+
+def intensity_figure(frame: pd.DataFrame) -> go.Figure:
+    figure = line_figure(frame, "capex_intensity")
+    for low, high, label, color in BANDS:
+        figure.add_hrect(y0=low, y1=high, fillcolor=color, line_width=0, annotation_text=label,
+                         annotation_position="top left")
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return figure
+
+
+def capex_ocf_figure(frame: pd.DataFrame) -> go.Figure:
+    labels = frame.ticker + " (" + frame.period + ")"
+    figure = go.Figure([
+        go.Bar(x=labels, y=frame.capex, name="capex", marker_color="#d62728"),
+        go.Bar(x=labels, y=frame.ocf, name="operating cash flow", marker_color="#2ca02c"),
+    ])
+    figure.update_layout(barmode="group", margin=dict(t=10, b=40), legend=dict(orientation="h"), yaxis=dict(tickprefix="$"))
+    return figure
