@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import pytest
 
 from conftest import offline_resources
 from pipelines.defs.checks import asset_checks
@@ -28,6 +29,10 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
 
     quarterly = build.asset_materializations_for_node("marts__quarterly")[0]
     assert quarterly.metadata["dagster/row_count"].value > 60
+    # the newest row first in the preview, and the headline metric the UI plots across runs
+    assert quarterly.metadata["preview"].value.splitlines()[2].startswith("| NVDA")
+    assert "2026-04-26" in quarterly.metadata["preview"].value.splitlines()[2]
+    assert quarterly.metadata["latest capex_intensity NVDA"].value == pytest.approx(1_757 / 81_615)
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         # NVIDIA fiscal 2025 (ended 26 January 2025): revenue $130,497M, capex $3,236M
         row = conn.execute("select revenue, capex from marts.annual where ticker = 'NVDA' and fiscal_year = 2025").fetchone()

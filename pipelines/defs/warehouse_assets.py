@@ -48,6 +48,8 @@ def _register_cloud_segments(conn: duckdb.DuckDBPyConnection) -> None:
     conn.register("cloud_segment_rows", pd.read_csv(CLOUD_SEGMENTS_FILE, dtype=str))
 
 
+HEADLINE_METRICS = ("capex_intensity", "fcf_margin")
+
 # Inputs that come from files rather than tables, registered before the statement runs.
 PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
     "core/concept_map": _register_concepts,
@@ -63,13 +65,21 @@ def describe(name: str) -> str:
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
-    rows = conn.execute(f"select count(*) from {table}").fetchone()[0]
-    preview = conn.execute(f"select * from {table} limit 5").df()
-    return {
-        "dagster/row_count": rows,
+    """Row count, the newest rows as a preview, and each company's latest headline metrics, which
+    the Dagster UI plots across materializations."""
+    columns = [row[0] for row in conn.execute(f"describe {table}").fetchall()]
+    order = " order by period_end desc nulls last" if "period_end" in columns else ""
+    metadata: dict[str, object] = {
+        "dagster/row_count": conn.execute(f"select count(*) from {table}").fetchone()[0],
         "table": table,
-        "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
+        "preview": dg.MetadataValue.md(conn.execute(f"select * from {table}{order} limit 5").df().to_markdown(index=False)),
     }
+    for metric in [m for m in HEADLINE_METRICS if {"ticker", "period_end", m} <= set(columns)]:
+        latest = conn.execute(
+            f"select ticker, arg_max({metric}, period_end) from {table} where {metric} is not null group by ticker"
+        ).fetchall()
+        metadata.update({f"latest {metric} {ticker}": float(value) for ticker, value in latest if ticker})
+    return metadata
 
 
 def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
