@@ -32,14 +32,14 @@ EXPECTED_GRAPH = {
     "marts/quarterly": {"core/metrics_wide"},
     "marts/annual": {"core/metrics_wide"},
     "marts/ttm": {"core/metrics_wide"},
-    "marts/calendar_totals": {"marts/quarterly"},
+    "marts/calendar_totals": {"marts/quarterly", "core/company_reference"},
     "core/cloud_segments": set(),
     "marts/segments": {"core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"},
     "marts/cloud_vs_capex": {"marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"},
     "core/company_reference": set(),
     "views/capex_intensity": {"marts/quarterly", "marts/ttm"},
     "views/cash_conversion": {"marts/ttm"},
-    "views/hyperscaler_totals": {"marts/quarterly", "core/company_reference"},
+    "views/hyperscaler_totals": {"marts/calendar_totals"},
     "reports/html_report": {"marts/ttm", "marts/annual", "core/metric_values"},
 }
 

@@ -25,14 +25,14 @@ SQL_TABLES: dict[str, list[str]] = {
     "marts/quarterly": ["core/metrics_wide"],
     "marts/annual": ["core/metrics_wide"],
     "marts/ttm": ["core/metrics_wide"],
-    "marts/calendar_totals": ["marts/quarterly"],
+    "marts/calendar_totals": ["marts/quarterly", "core/company_reference"],
     "core/cloud_segments": [],
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
     "core/company_reference": [],
     "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
     "views/cash_conversion": ["marts/ttm"],
-    "views/hyperscaler_totals": ["marts/quarterly", "core/company_reference"],
+    "views/hyperscaler_totals": ["marts/calendar_totals"],
 }
 
 
