@@ -61,8 +61,8 @@ def test_concept_map_errors_name_the_entry(tmp_path: Path):
 
 
 def test_companyfacts_flattens_every_fact():
-    frame, skipped = companyfacts.to_frame(GOOGL_FILE.read_bytes())
-    assert (len(frame), skipped) == (20324, 0)
+    frame, rejected = companyfacts.to_frame(GOOGL_FILE.read_bytes())
+    assert (len(frame), len(rejected)) == (20324, 0)
     assert set(frame.taxonomy) == {"dei", "us-gaap", "ecd", "ffd"}
     fy2025 = frame[(frame.tag == "PaymentsToAcquirePropertyPlantAndEquipment") & (frame.period_end == "2025-12-31")
                    & (frame.form == "10-K")]
@@ -80,12 +80,19 @@ def test_malformed_companyfacts_is_rejected_with_the_reason(content, message):
         companyfacts.to_frame(content)
 
 
-def test_facts_missing_required_fields_are_counted_not_loaded():
+def test_unusable_facts_are_quarantined_with_their_reason():
     doc = json.loads(GOOGL_FILE.read_bytes())
     facts = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
     del facts[0]["accn"], facts[1]["val"]
-    frame, skipped = companyfacts.to_frame(json.dumps(doc).encode())
-    assert (len(frame), skipped) == (20322, 2)
+    facts[2]["val"] = "2,444"
+    facts[3]["end"] = "2016-13-01"
+    frame, rejected = companyfacts.to_frame(json.dumps(doc).encode())
+    assert (len(frame), len(rejected)) == (20320, 4)
+    assert list(rejected.reason) == [
+        "missing field(s): accn", "missing field(s): val", "value '2,444' is not a number",
+        "end '2016-13-01' is not a date (YYYY-MM-DD)",
+    ]
+    assert set(rejected.tag) == {"PaymentsToAcquirePropertyPlantAndEquipment"}
 
 
 def test_offline_snapshot_without_a_company_says_so(tmp_path: Path):

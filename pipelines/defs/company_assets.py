@@ -55,33 +55,44 @@ def company_facts(
     url = sec.companyfacts_url(company.cik)
     meta = sec.raw_store().read_meta(url)
     with warehouse_db.connect() as conn:
+        loaded = conn.execute("select raw_sha256 from core.companies where cik = ? and status = 'loaded'",
+                              [company.cik]).fetchone()
+        unchanged = meta is not None and loaded is not None and loaded[0] == meta.sha256
+        rejected = 0
         with warehouse.transaction(conn):
-            skipped, name = 0, company.name
-            if meta is not None:
-                frame, skipped = companyfacts.to_frame(sec.raw_store().path_for(url).read_bytes())
-                name = company.name if company.ticker else str(frame["entity_name"].iloc[0])
-                conn.register("incoming_facts", frame)
+            name = company.name
+            if meta is not None and not unchanged:  # an unchanged response is not loaded again
+                frame, rejects = companyfacts.to_frame(sec.raw_store().path_for(url).read_bytes())
+                name = company.name if company.ticker or frame.empty else str(frame["entity_name"].iloc[0])
                 warehouse.run_sql(conn, "core/facts__delete_company", cik=company.cik)
-                warehouse.run_sql(conn, "core/facts")
-                conn.unregister("incoming_facts")
-            warehouse.run_sql(
-                conn,
-                "core/companies__upsert",
-                cik=company.cik,
-                ticker=company.ticker,
-                company=name,
-                status="loaded" if meta else "no offline data",
-                source=meta.source if meta else None,
-                raw_sha256=meta.sha256 if meta else None,
-                fetched_at=meta.fetched_at if meta else None,
-                skipped_facts=skipped,
-            )
+                _insert(conn, "core/facts", "incoming_facts", frame)
+                _insert(conn, "core/rejected_facts", "incoming_rejected", rejects, cik=company.cik)
+                rejected = len(rejects)
+            if not unchanged:
+                warehouse.run_sql(
+                    conn,
+                    "core/companies__upsert",
+                    cik=company.cik,
+                    ticker=company.ticker,
+                    company=name,
+                    status="loaded" if meta else "no offline data",
+                    source=meta.source if meta else None,
+                    raw_sha256=meta.sha256 if meta else None,
+                    fetched_at=meta.fetched_at if meta else None,
+                )
         facts = conn.execute("select count(*) from core.facts where cik = ?", [company.cik]).fetchone()[0]
     return dg.MaterializeResult(
         metadata={
             "status": "loaded" if meta else "no offline data",
             "cik": company.cik,
             "dagster/row_count": facts,
-            "skipped_facts": skipped,
+            "unchanged": unchanged,
+            "rejected_facts": rejected,
         }
     )
+
+
+def _insert(conn, statement: str, view: str, frame, **params) -> None:
+    conn.register(view, frame)
+    warehouse.run_sql(conn, statement, **params)
+    conn.unregister(view)

@@ -11,7 +11,7 @@ from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import filing_tables, ixbrl, warehouse
-from pipelines.lib.raw_store import NoOfflineData, write_atomically
+from pipelines.lib.raw_store import NoOfflineData, RawStore, UnsafePath, write_atomically
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
@@ -47,7 +47,7 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
         try:
             raw = sec.land_filing_document(company.cik, filing)
             entry.update(path=str(raw.path), sha256=raw.meta.sha256)
-        except (NoOfflineData, ixbrl.TruncatedDocument, RuntimeError) as exc:
+        except (NoOfflineData, ixbrl.TruncatedDocument, UnsafePath, RuntimeError) as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
         landed.append(entry)
@@ -69,16 +69,16 @@ def _facts_frame(parsed: ixbrl.ParsedDocument, cik: str, entry: dict) -> pd.Data
     return frame[frame.value.notna()]
 
 
-def _read_document(entry: dict, cik: str) -> tuple[tuple, pd.DataFrame | None, list[tuple], list[tuple]]:
-    """One landed document -> its core.filings row, facts, warnings and table measures."""
+def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.DataFrame | None, list[tuple], list[tuple]]:
+    """One landed document -> its core.filings row, facts, warnings and table measures. The file is
+    found from its URL in the raw zone, never from a path written in the manifest."""
     status, parsed, measures = entry["error"] or "parsed", None, []
-    if entry["path"]:
-        with open(entry["path"], "rb") as handle:
-            content = handle.read()
+    if entry["sha256"]:
         try:
+            content = store.path_for(entry["url"]).read_bytes()
             parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
             measures = read_reported_measures(content, cik, entry["accn"])
-        except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument) as exc:
+        except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument, UnsafePath, OSError) as exc:
             status = str(exc)
     frame = _facts_frame(parsed, cik, entry) if parsed else None
     problems = [(cik, entry["accn"], message) for message in (parsed.warnings if parsed else [status])]
@@ -113,7 +113,7 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
     entries = json.loads(path.read_text()) if path.is_file() else []
     filings, frames, problems, measures = [], [], [], []
     for entry in entries:
-        filing, frame, document_problems, document_measures = _read_document(entry, company.cik)
+        filing, frame, document_problems, document_measures = _read_document(entry, company.cik, sec.raw_store())
         filings.append(filing)
         frames += [] if frame is None else [frame]
         problems += document_problems

@@ -1,7 +1,13 @@
-"""Flatten SEC's companyfacts JSON into one row per fact, exactly as SEC reported it."""
+"""Flatten SEC's companyfacts JSON into one row per fact, exactly as SEC reported it.
+
+A fact that cannot be used as it stands (a field missing, a value that is not a number, a
+date that is not a date) is not dropped silently: it comes back as a rejected row with the
+reason, for core.rejected_facts.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -10,6 +16,8 @@ FACT_COLUMNS = [
     "cik", "entity_name", "taxonomy", "tag", "unit", "period_start", "period_end",
     "value", "accn", "fy", "fp", "form", "filed", "frame",
 ]
+REJECTED_COLUMNS = ["cik", "taxonomy", "tag", "unit", "fact", "reason"]
+REQUIRED = ("end", "val", "accn", "form", "filed")
 
 
 class MalformedCompanyFacts(ValueError):
@@ -27,22 +35,40 @@ def validate(content: bytes) -> dict:
     return doc
 
 
-def to_frame(content: bytes) -> tuple[pd.DataFrame, int]:
-    """One row per (taxonomy, tag, unit, fact), and how many facts lacked a required field."""
+def problem(fact: dict) -> str | None:
+    """Why a fact cannot be loaded, or None."""
+    missing = [key for key in REQUIRED if fact.get(key) in (None, "")]
+    if missing:
+        return f"missing field(s): {', '.join(missing)}"
+    if isinstance(fact["val"], bool) or not isinstance(fact["val"], (int, float)):
+        return f"value {fact['val']!r} is not a number"
+    for key in ("start", "end", "filed"):
+        if key in fact:
+            try:
+                dt.date.fromisoformat(str(fact[key]))
+            except ValueError:
+                return f"{key} {fact[key]!r} is not a date (YYYY-MM-DD)"
+    return None
+
+
+def to_frame(content: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Facts as rows, and the facts rejected with their reason."""
     doc = validate(content)
     cik = str(doc["cik"]).zfill(10)
     entity = doc.get("entityName")
-    rows, skipped = [], 0
+    rows, rejected = [], []
     for taxonomy, tags in doc["facts"].items():
-        for tag, body in tags.items():
-            for unit, facts in (body.get("units") or {}).items():
+        for tag, body in (tags or {}).items():
+            for unit, facts in ((body or {}).get("units") or {}).items():
                 for fact in facts:
-                    if not all(k in fact for k in ("end", "val", "accn", "form", "filed")):
-                        skipped += 1
+                    reason = problem(fact) if isinstance(fact, dict) else "not a JSON object"
+                    if reason:
+                        rejected.append((cik, taxonomy, tag, unit, json.dumps(fact)[:500], reason))
                         continue
                     rows.append((
                         cik, entity, taxonomy, tag, unit, fact.get("start"), fact["end"],
                         fact["val"], fact["accn"], fact.get("fy"), fact.get("fp"), fact["form"],
                         fact["filed"], fact.get("frame"),
                     ))
-    return pd.DataFrame.from_records(rows, columns=FACT_COLUMNS), skipped
+    return (pd.DataFrame.from_records(rows, columns=FACT_COLUMNS),
+            pd.DataFrame.from_records(rejected, columns=REJECTED_COLUMNS))

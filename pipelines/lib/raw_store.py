@@ -23,6 +23,10 @@ class NoOfflineData(LookupError):
     """The offline snapshot has no copy of this URL."""
 
 
+class UnsafePath(ValueError):
+    """A URL or stored path would lead outside the directory it must stay in."""
+
+
 @dataclass(frozen=True)
 class RawMeta:
     url: str
@@ -45,6 +49,13 @@ class Source(Protocol):
     name: str
 
     def fetch(self, url: str, cached: RawMeta | None) -> Response: ...
+
+
+def inside(root: Path, path: Path, what: str) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UnsafePath(f"{what}: resolves to {resolved}, outside {root}")
+    return path
 
 
 def url_to_relpath(url: str) -> Path:
@@ -74,7 +85,7 @@ class SnapshotSource:
         self.snapshot_dir = snapshot_dir
 
     def fetch(self, url: str, cached: RawMeta | None) -> Response:
-        path = self.snapshot_dir / url_to_relpath(url)
+        path = inside(self.snapshot_dir, self.snapshot_dir / url_to_relpath(url), url)
         if not path.is_file():
             raise NoOfflineData(f"no offline data: the snapshot has no copy of {url}")
         return Response(url=url, status=200, content=path.read_bytes(), etag=None, last_modified=None)
@@ -85,7 +96,8 @@ class RawStore:
         self.root = root
 
     def path_for(self, url: str) -> Path:
-        return self.root / url_to_relpath(url)
+        """Where url is stored; a URL whose path climbs out of the raw zone ('..') is refused."""
+        return inside(self.root, self.root / url_to_relpath(url), url)
 
     def read_meta(self, url: str) -> RawMeta | None:
         meta_path = _meta_path(self.path_for(url))

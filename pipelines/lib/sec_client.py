@@ -120,9 +120,10 @@ class SecClient:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             raise _Retryable(url, resp.status_code, retry_after, f"HTTP {resp.status_code}")
         if resp.status_code == 403:
+            # the User-Agent itself stays out of the message: messages end up in logs
             raise SecAccessDenied(
                 f"GET {url}: HTTP 403 from SEC; SEC refuses clients without a declared "
-                f"User-Agent 'Name email' (sent: {self.user_agent!r})"
+                "User-Agent 'Name email': check SEC_USER_AGENT"
             )
         if resp.status_code == 404:
             raise SecNotFound(f"GET {url}: HTTP 404, no such document at SEC (unknown CIK or accession?)")

@@ -9,7 +9,7 @@ create table if not exists core.companies (
     raw_sha256 varchar,
     fetched_at varchar,
     facts integer,
-    skipped_facts integer,        -- facts lacking a required field in SEC's JSON
+    rejected_facts integer,       -- facts quarantined in core.rejected_facts
     latest_filed date,
     refreshed_at timestamp not null
 )

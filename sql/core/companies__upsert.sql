@@ -10,6 +10,6 @@ select
     $raw_sha256 as raw_sha256,
     $fetched_at as fetched_at,
     (select count(*) from core.facts where cik = $cik) as facts,
-    $skipped_facts as skipped_facts,
+    (select count(*) from core.rejected_facts where cik = $cik) as rejected_facts,
     (select max(filed) from core.facts where cik = $cik) as latest_filed,
     current_timestamp as refreshed_at

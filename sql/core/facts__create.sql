@@ -17,3 +17,15 @@ create table if not exists core.facts (
     frame varchar,                   -- SEC's calendar frame when this fact is the one chosen for it
     duration_days integer            -- period_end - period_start + 1; null for instants
 )
+;
+
+-- core.rejected_facts: facts of a companyfacts response that could not be loaded, with the reason.
+-- grain: one row per rejected fact
+create table if not exists core.rejected_facts (
+    cik varchar not null,
+    taxonomy varchar,
+    tag varchar,
+    unit varchar,
+    fact varchar not null,        -- the fact as SEC sent it (JSON, cut at 500 characters)
+    reason varchar not null
+)
