@@ -18,7 +18,7 @@ from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import query, warehouse, workbook
 from pipelines.lib.settings import ConfigError
-from pipelines.refresh import run_refresh
+from pipelines.refresh import BuildFailed, run_refresh
 
 DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
                    "marts.cloud_vs_capex"]
@@ -32,7 +32,8 @@ def one_line_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, LookupError, warehouse.WarehouseLocked, query.QueryError, OSError) as exc:
+        except (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning, BuildFailed,
+                query.QueryError, OSError, ValueError) as exc:
             raise click.ClickException(query.first_line(exc)) from exc
         except duckdb.Error as exc:
             raise click.ClickException(f"warehouse error: {query.first_line(exc)}") from exc
@@ -49,14 +50,19 @@ def main() -> None:
 @click.option("--ticker", "tickers", multiple=True, help="Ticker or CIK (repeatable); default: the configured universe.")
 @click.option("--mode", type=click.Choice(["offline", "live"]), default=None,
               help="offline reads the bundled SEC snapshot; live needs SEC_USER_AGENT. Default: live if SEC_USER_AGENT is set.")
+@click.option("--wait", "wait_seconds", type=float, default=0, show_default=True,
+              help="Seconds to wait for another refresh of the same warehouse to finish.")
 @one_line_errors
-def refresh(tickers: tuple[str, ...], mode: str | None) -> None:
-    """Fetch SEC data for each company, rebuild the warehouse, run the checks, print a summary."""
+def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> None:
+    """Fetch SEC data for each company, rebuild the warehouse, run the checks, print a summary.
+
+    The rebuild happens in a copy that replaces the warehouse only when it succeeded, so
+    queries running meanwhile see the previous state, and an interrupted refresh loses nothing."""
     sec = SecResource(mode=mode, tickers=list(tickers) or None)
     warehouse_db = WarehouseResource()
     click.echo(f"capexwatch refresh ({sec.settings().mode}) -> {warehouse_db.path()}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    report = run_refresh(sec, warehouse_db, instance, progress=click.echo)
+    report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds)
     for failed in report.failed_checks:
         click.echo(f"check not passed: {failed}")
     _print_summary(warehouse_db.path())

@@ -10,6 +10,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import warehouse
 
 
 FACTS_KEY = dg.AssetKey(["core", "facts"])
@@ -45,6 +46,27 @@ def run_refresh(
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = lambda line: None,
     log_level: str = "WARNING",
+    wait_seconds: float = 0,
+) -> RefreshReport:
+    """Rebuild a copy of the warehouse and swap it in when the build succeeded; one refresh at a time."""
+    path = warehouse_db.path()
+    with warehouse.refresh_lock(path, wait_seconds), warehouse.building_copy(path) as building:
+        report = _refresh(sec, WarehouseResource(database_path=str(building)), instance, progress, log_level)
+        if not report.build_ok:
+            raise BuildFailed(f"the warehouse build failed; {path} keeps its last good state")
+    return report
+
+
+class BuildFailed(RuntimeError):
+    """The rebuild did not complete; the warehouse was left as it was."""
+
+
+def _refresh(
+    sec: SecResource,
+    warehouse_db: WarehouseResource,
+    instance: dg.DagsterInstance,
+    progress: Callable[[str], None],
+    log_level: str,
 ) -> RefreshReport:
     """A company that fails does not stop the others; the build then uses what is stored."""
     defs = build_definitions(sec, warehouse_db)

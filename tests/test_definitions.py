@@ -59,7 +59,8 @@ def test_definitions_validate_and_name_their_jobs_and_checks():
     checks = {str(key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {
         "quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness",
-        "companyfacts_agree_with_documents", "reported_measures_agree",
+        "companyfacts_agree_with_documents", "reported_measures_agree", "no_conflicting_facts",
+        "unplaced_metric_facts",
     }
 
 

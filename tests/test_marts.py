@@ -21,8 +21,10 @@ def test_refresh_succeeds_and_every_blocking_check_passes(built):
         "NVDA": "companyfacts loaded, 2 filing documents",
         "AAPL": "companyfacts loaded, 2 filing documents",
     }
-    # only the staleness warning may fail: the companies without offline data have no quarter at all
-    assert report.failed_checks == ["marts/quarterly:staleness (WARN, 7 rows)"]
+    # only warnings may fail: staleness (the snapshot is old, some companies have no quarters) and the
+    # 43 early comparatives (2008-2010) whose quarter boundaries the filings do not establish
+    assert sorted(report.failed_checks) == ["core/metric_spans:unplaced_metric_facts (WARN, 43 rows)",
+                                            "marts/quarterly:staleness (WARN, 7 rows)"]
 
 
 def test_companies_without_offline_data_are_named_not_dropped(db):

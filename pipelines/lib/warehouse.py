@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import filelock
 
 from pipelines.lib.settings import SQL_DIR
 
@@ -17,6 +20,75 @@ BASE_TABLES = ("core/facts__create", "core/companies__create", "core/filing_tabl
 
 class WarehouseLocked(RuntimeError):
     """Another process holds the DuckDB file; nothing was changed."""
+
+
+class RefreshRunning(RuntimeError):
+    """Another refresh of the same warehouse is under way."""
+
+
+@contextmanager
+def refresh_lock(path: Path, wait_seconds: float = 0) -> Iterator[None]:
+    """One refresh per warehouse at a time; the second waits up to wait_seconds, then says why."""
+    lock_path = path.with_name(path.name + ".refresh.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with filelock.FileLock(lock_path, timeout=wait_seconds):
+            yield
+    except filelock.Timeout as exc:
+        raise RefreshRunning(
+            f"another refresh of {path} is running (lock {lock_path}); wait for it, or pass --wait SECONDS"
+        ) from exc
+
+
+@contextmanager
+def building_copy(path: Path) -> Iterator[Path]:
+    """A private copy of the warehouse to rebuild; it replaces the warehouse in one rename only if
+    the block succeeds. Readers see the old file or the new one, never a half-built state; a
+    refresh killed midway leaves the warehouse as it was, and its leftover copy is discarded by
+    the next one."""
+    building = path.with_name(f".{path.name}.building")
+    for leftover in (building, _wal(building)):
+        leftover.unlink(missing_ok=True)
+    for source, target in ((path, building), (_wal(path), _wal(building))):
+        if source.exists():
+            shutil.copy2(source, target)
+    try:
+        yield building
+        conn = duckdb.connect(str(building))
+        conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
+        conn.close()
+    except BaseException:
+        for leftover in (building, _wal(building)):
+            leftover.unlink(missing_ok=True)
+        raise
+    os.replace(building, path)
+    _wal(path).unlink(missing_ok=True)
+
+
+VOLATILE_COLUMNS = {"refreshed_at", "fetched_at"}  # when, not what
+
+
+def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent hash of every table's content (times of refresh left
+    out): equal fingerprints mean equal tables."""
+    tables = conn.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_type = 'BASE TABLE' and table_schema in ('core', 'marts') order by 1"
+    ).fetchall()
+    result = {}
+    for (table,) in tables:
+        columns = [c for (c,) in conn.execute(f"select column_name from information_schema.columns "
+                                              f"where table_schema || '.' || table_name = ?", [table]).fetchall()
+                   if c not in VOLATILE_COLUMNS]
+        rows, digest = conn.execute(
+            f"select count(*), coalesce(sum(hash({', '.join(columns)})), 0) from {table}"
+        ).fetchone()
+        result[table] = (rows, int(digest))
+    return result
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
