@@ -26,17 +26,20 @@ class RefreshReport:
 
     @property
     def ok(self) -> bool:
-        return self.build_ok and not self.failures
+        """Every company loaded, the build done, and no error-severity check failed (warnings may)."""
+        return self.build_ok and not self.failures and not any("(ERROR" in c for c in self.failed_checks)
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:
-    """The root cause of the first failed step, e.g. 'SecNotFound: GET ...: HTTP 404 ...'."""
+    """Why the first failed step failed, e.g. 'SecNotFound: GET ...: HTTP 404 ...'."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            while error.cause is not None:
-                error = error.cause
-            return error.message.strip()
+            while error.cause is not None and error.cls_name.startswith("Dagster"):
+                error = error.cause  # below Dagster's wrappers: the project's own error
+            message = error.message.strip()
+            qualified = message.split(":", 1)[0]  # "pipelines.lib.raw_store.InvalidResponse"
+            return error.cls_name + message[len(qualified):] if qualified.endswith(error.cls_name) else message
     return "failed"
 
 

@@ -111,7 +111,7 @@ def test_bad_documents_are_recorded_and_never_stop_the_rest(tmp_path):
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         statuses = dict(conn.execute("select accn, status from core.filings").fetchall())
         assert statuses["0001045810-25-000023"] == "parsed"
-        assert statuses["0001045810-25-000209"].startswith("TruncatedDocument: ") and "ends without </html>" in statuses["0001045810-25-000209"]
+        assert statuses["0001045810-25-000209"].startswith("InvalidResponse: https://www.sec.gov/Archives/edgar/data/1045810/") and "ends without </html>" in statuses["0001045810-25-000209"]
         assert "no inline XBRL numeric facts" in statuses["0000320193-24-000123"]
         assert statuses["0000320193-26-000013"] == "parsed"
         assert conn.execute("select count(*) from core.filing_warnings where accn = '0000320193-24-000123'").fetchone() == (1,)

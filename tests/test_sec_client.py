@@ -9,7 +9,7 @@ import pytest
 
 from fake_sec import Fault, FakeSec
 from pipelines.lib import companyfacts
-from pipelines.lib.raw_store import LiveSource, RawStore
+from pipelines.lib.raw_store import InvalidResponse, LiveSource, RawStore
 from pipelines.lib.sec_client import SecAccessDenied, SecClient, SecError, SecNotFound, parse_retry_after
 from pipelines.lib.settings import ConfigError
 
@@ -87,7 +87,7 @@ def test_truncated_download_never_replaces_the_stored_copy(tmp_path):
         first = store.land(url, source, companyfacts.validate)
         good = first.path.read_bytes()
         sec.faults = [Fault(500), Fault(200, body=b'{"cik": 1652044, "facts": {"us-gaap": {')]
-        with pytest.raises(companyfacts.MalformedCompanyFacts, match="not valid JSON"):
+        with pytest.raises(InvalidResponse, match=r"CIK0001652044.json: not valid JSON"):
             # a 500, then a body that is cut short: rejected before it can land
             store.land(url, source, companyfacts.validate)
     assert first.path.read_bytes() == good

@@ -11,7 +11,7 @@ from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import filing_tables, ixbrl, warehouse
-from pipelines.lib.raw_store import NoOfflineData, RawStore, UnsafePath, write_atomically
+from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath, write_atomically
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
@@ -47,7 +47,7 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
         try:
             raw = sec.land_filing_document(company.cik, filing)
             entry.update(path=str(raw.path), sha256=raw.meta.sha256)
-        except (NoOfflineData, ixbrl.TruncatedDocument, UnsafePath, RuntimeError) as exc:
+        except (NoOfflineData, InvalidResponse, UnsafePath, RuntimeError) as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
         landed.append(entry)

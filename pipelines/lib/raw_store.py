@@ -23,6 +23,10 @@ class NoOfflineData(LookupError):
     """The offline snapshot has no copy of this URL."""
 
 
+class InvalidResponse(ValueError):
+    """What a URL returned is not what it should be (malformed JSON, an error page, cut short)."""
+
+
 class UnsafePath(ValueError):
     """A URL or stored path would lead outside the directory it must stay in."""
 
@@ -112,7 +116,10 @@ class RawStore:
         response = source.fetch(url, cached)
         if response.status == 304 and cached is not None:
             return RawFile(path, cached, changed=False)
-        validate(response.content)  # raises before anything is written
+        try:
+            validate(response.content)  # before anything is written
+        except ValueError as exc:
+            raise InvalidResponse(f"{url}: {exc}") from exc
         digest = hashlib.sha256(response.content).hexdigest()
         if cached is not None and cached.sha256 == digest:
             return RawFile(path, cached, changed=False)
