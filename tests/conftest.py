@@ -11,6 +11,8 @@ import pytest
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.refresh import RefreshReport, run_refresh
 
+import reliability_log
+
 
 @pytest.fixture(autouse=True)
 def _no_live_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +45,8 @@ def one(conn: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:
     rows = conn.execute(sql, list(params)).fetchall()
     assert len(rows) == 1, f"expected one row, got {len(rows)}: {sql} {params}"
     return rows[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reliability_log() -> None:
+    reliability_log.start()

@@ -5,6 +5,7 @@ Bound to 127.0.0.1 on a free port, started and stopped by the test; it records e
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ SNAPSHOT_DATA = SNAPSHOT_DIR / "data.sec.gov"
 
 @dataclass
 class Fault:
-    status: int
+    status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes | None = None  # None: the real file (for a truncated or stalled answer)
     truncate: bool = False  # announce the full length, send half of it
+    reset: bool = False  # close the connection without answering
+    stall: float = 0.0  # seconds to wait before answering
 
 
 @dataclass
@@ -36,6 +39,7 @@ class FakeSec:
     def __init__(self, root: Path = SNAPSHOT_DATA):
         self.root = root
         self.faults: list[Fault] = []  # served first, one per request
+        self.faults_for: dict[str, list[Fault]] = {}  # by request path, before the general queue
         self.requests: list[Seen] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -63,10 +67,16 @@ class FakeSec:
                 fake.requests.append(Seen(self.path, self.headers.get("User-Agent"), dict(self.headers), time.monotonic()))
                 if not self.headers.get("User-Agent") or "python-requests" in self.headers["User-Agent"]:
                     return self._send(403, b"<html>Undeclared Automated Tool</html>")
-                if fake.faults:
-                    fault = fake.faults.pop(0)
-                    return self._send(fault.status, fault.body, fault.headers, fault.truncate)
                 path = fake.root / self.path.lstrip("/")
+                queue = fake.faults_for.get(self.path) or fake.faults
+                if queue:
+                    fault = queue.pop(0)
+                    if fault.reset:
+                        self.close_connection = True
+                        return self.connection.shutdown(socket.SHUT_RDWR)
+                    time.sleep(fault.stall)
+                    body = fault.body if fault.body is not None else path.read_bytes()
+                    return self._send(fault.status, body, fault.headers, fault.truncate)
                 if not path.is_file():
                     return self._send(404, b"<html>Not Found</html>")
                 body = path.read_bytes()
@@ -76,6 +86,12 @@ class FakeSec:
                 self._send(200, body, {"ETag": etag, "Content-Type": "application/json"})
 
             def _send(self, status: int, body: bytes, headers: dict | None = None, truncate: bool = False) -> None:
+                try:
+                    self._write(status, body, headers, truncate)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout): nothing more to say
+
+            def _write(self, status: int, body: bytes, headers: dict | None, truncate: bool) -> None:
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import reliability_log
 from pipelines.lib import companyfacts, concepts, universe
 from pipelines.lib.raw_store import NoOfflineData, RawStore, SnapshotSource
 from pipelines.lib.settings import SNAPSHOT_DIR, ConfigError, load_settings
@@ -30,6 +31,7 @@ def test_tickers_and_ciks_resolve_and_unknown_tickers_are_named():
     assert [(c.ticker, c.cik) for c in resolved] == [("GOOGL", "0001652044"), ("AAPL", "0000320193"), ("NVDA", "0001045810")]
     with pytest.raises(universe.UnknownCompany, match="unknown ticker 'ZZZZ'"):
         universe.resolve(["ZZZZ"], known)
+    reliability_log.record("bad data", "unknown ticker", "rejected with a message naming it")
     assert universe.resolve(["0000012345"], known)[0].partition_key == "0000012345"
     assert universe.default_universe() == ("MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL")
 
@@ -78,6 +80,8 @@ def test_companyfacts_flattens_every_fact():
 def test_malformed_companyfacts_is_rejected_with_the_reason(content, message):
     with pytest.raises(companyfacts.MalformedCompanyFacts, match=message):
         companyfacts.to_frame(content)
+    if content == b"":
+        reliability_log.record("bad data", "empty response", "rejected: not valid JSON, nothing stored")
 
 
 def test_unusable_facts_are_quarantined_with_their_reason():

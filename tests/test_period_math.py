@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import reliability_log
 from conftest import one
 
 GOOGL, NVDA, AAPL = "0001652044", "0001045810", "0000320193"
@@ -97,6 +98,7 @@ def test_missing_values_carry_a_reason(db):
     ttm_reason = one(db, "select null_reason from core.metric_values where cik = ? and metric = 'capex' "
                          "and period_type = 'ttm' and fiscal_year = 2021 and fiscal_quarter = 4", NVDA)[0]
     assert ttm_reason == "TTM needs four consecutive discrete quarters; 3 of 4 available"
+    reliability_log.record("bad data", "fiscal year with a missing quarter", "null with the reason recorded")
 
 
 def test_filing_url_points_at_the_edgar_index(db):

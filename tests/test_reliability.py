@@ -22,6 +22,7 @@ from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from pipelines.refresh import run_refresh
+import reliability_log
 from test_cli import CAPEXWATCH, run
 
 GOOGL = "data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
@@ -41,7 +42,8 @@ def test_killed_refreshes_lose_nothing_and_resume_to_the_same_tables(tmp_path):
     assert expected["marts.quarterly"][0] > 100
     environment = {k: v for k, v in os.environ.items() if k not in ("SEC_USER_AGENT", "CAPEXWATCH_MODE", "DAGSTER_HOME")}
     environment["CAPEXWATCH_WAREHOUSE_DIR"] = str(tmp_path)
-    for delay in random.Random(7).sample([0.5, 1.5, 2.5, 3.5, 4.5], 2):
+    trials = int(os.environ.get("CAPEXWATCH_KILL_TRIALS", "2"))  # the reliability report runs more
+    for delay in [round(random.Random(7 + trial).uniform(0.3, 6.0), 1) for trial in range(trials)]:
         process = subprocess.Popen([CAPEXWATCH, "refresh"], env=environment, start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
@@ -51,7 +53,10 @@ def test_killed_refreshes_lose_nothing_and_resume_to_the_same_tables(tmp_path):
         resumed = run(tmp_path, "refresh")
         assert resumed.returncode == 0, resumed.stderr[-1000:]
         assert fingerprint(database) == expected, f"resumed after a kill at {delay}s: different tables"
+        reliability_log.record("kill", f"SIGKILL after {delay} s", "warehouse unchanged; re-run gave identical tables",
+                               lost=0)
     assert not list(tmp_path.glob(".capexwatch.duckdb.building*"))
+    reliability_log.record("idempotence", "the same refresh again", "identical content hashes of every table")
 
 
 def test_a_second_refresh_stops_with_a_clear_message(tmp_path):
@@ -60,6 +65,7 @@ def test_a_second_refresh_stops_with_a_clear_message(tmp_path):
         result = run(tmp_path, "refresh")
     assert result.returncode == 1
     assert result.stderr.strip().startswith(f"Error: another refresh of {tmp_path / 'capexwatch.duckdb'} is running")
+    reliability_log.record("concurrency", "second refresh while one runs", "stopped with a clear message")
 
 
 def _snapshot_copy(tmp_path: Path) -> Path:
@@ -103,6 +109,9 @@ def test_readers_keep_a_consistent_state_and_only_the_changed_company_reloads(tm
     assert after["NVDA"] == before_refreshed["NVDA"] and after["GOOGL"] > before_refreshed["GOOGL"]
     # the amendment is the value of record; what was first reported stays beside it
     assert amended == (91_500_000_000, 91_447_000_000, "0001652044-26-999999", "10-K/A", True)
+    reliability_log.record("concurrency", "query open during a refresh", "saw the old state throughout")
+    reliability_log.record("bad data", "amended filing restating a value", "amendment is the value; first report kept")
+    reliability_log.record("idempotence", "one company's data changed", "only that company reloaded")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +130,8 @@ def bad_data(tmp_path_factory):
                     "fy": 2025, "fp": "Q1", "form": "10-Q", "filed": "2025-04-25"})  # a 120-day "quarter"
         units["EUR"] = [{"start": "2025-01-01", "end": "2025-03-31", "val": 15_000_000_000, "accn": "0001652044-25-000043",
                          "fy": 2025, "fp": "Q1", "form": "10-Q", "filed": "2025-04-25"}]  # a unit capex is never in
+        fy2025 = next(f for f in usd if f["start"] == "2025-01-01" and f["end"] == "2025-12-31")
+        usd.append(dict(fy2025))  # the same fact twice
         revenue = doc["facts"]["us-gaap"]["Revenues"]["units"]["USD"]
         fy2024 = next(f for f in revenue if f["start"] == "2024-01-01" and f["end"] == "2024-12-31")
         revenue.append({**fy2024, "val": fy2024["val"] + 1_000_000})  # the same filing, another value
@@ -138,6 +149,15 @@ def test_malformed_json_fails_that_company_with_a_message_naming_it(bad_data):
         "InvalidResponse: https://data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json: not valid JSON")
     assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"} and report.build_ok
     assert not (database.parent / "raw" / NVDA).exists()  # nothing half-written landed
+    reliability_log.record("bad data", "malformed JSON", "rejected: company fails with the URL and cause")
+
+
+def test_an_identical_duplicate_counts_once(bad_data):
+    _, database = bad_data
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025").fetchone() == (
+            91_447_000_000,)
+    reliability_log.record("bad data", "duplicated fact (same value)", "counted once")
 
 
 def test_unusable_facts_are_quarantined(bad_data):
@@ -146,6 +166,8 @@ def test_unusable_facts_are_quarantined(bad_data):
         reasons = conn.execute("select tag, reason from core.rejected_facts order by reason").fetchall()
     assert reasons == [("PaymentsToAcquirePropertyPlantAndEquipment", "missing field(s): accn"),
                        ("PaymentsToAcquirePropertyPlantAndEquipment", "value 'n/a' is not a number")]
+    reliability_log.record("bad data", "fact with a missing field", "quarantined in core.rejected_facts")
+    reliability_log.record("bad data", "non-numeric value", "quarantined in core.rejected_facts")
 
 
 def test_checks_flag_negative_capex_conflicts_odd_periods_and_units(bad_data):
@@ -158,3 +180,8 @@ def test_checks_flag_negative_capex_conflicts_odd_periods_and_units(bad_data):
     with duckdb.connect(str(database), read_only=True) as conn:
         unplaced = {(r[0], r[-1]) for r in conn.execute(f"select metric, reason from ({query}) where period_end >= '2025-01-01'").fetchall()}
     assert unplaced == {("capex", "unit EUR where USD is expected"), ("capex", "period of 120 days")}
+    for case, outcome in [("negative (sign-flipped) capex", "flagged: capex_non_negative (error)"),
+                          ("duplicated fact with another value", "flagged: no_conflicting_facts (error)"),
+                          ("unknown unit", "flagged: unplaced_metric_facts (warning), left out"),
+                          ("quarter of unusual length", "flagged: unplaced_metric_facts (warning), left out")]:
+        reliability_log.record("bad data", case, outcome)

@@ -16,9 +16,9 @@ from pipelines.lib.sec_client import SecClient
 
 
 @functools.lru_cache(maxsize=None)
-def shared_client(user_agent: str, max_per_second: float) -> SecClient:
-    """One client per process, so every request of a run shares one rate limiter."""
-    return SecClient(user_agent, max_per_second=max_per_second)
+def shared_client(user_agent: str, max_per_second: float, timeout: float, max_attempts: int) -> SecClient:
+    """One client per process (and setting), so every request of a run shares one rate limiter."""
+    return SecClient(user_agent, max_per_second=max_per_second, timeout=timeout, max_attempts=max_attempts)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -53,6 +53,8 @@ class SecResource(dg.ConfigurableResource):
     data_url: str = "https://data.sec.gov"
     www_url: str = "https://www.sec.gov"
     max_requests_per_second: float = 10.0
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
     filing_years: int = 3  # live: how many years of 10-K/10-Q documents to fetch
 
     def settings(self) -> settings_lib.Settings:
@@ -72,7 +74,8 @@ class SecResource(dg.ConfigurableResource):
     def source(self) -> Source:
         current = self.settings()
         if current.mode == "live":
-            return LiveSource(shared_client(current.user_agent, self.max_requests_per_second))
+            return LiveSource(shared_client(current.user_agent, self.max_requests_per_second, self.timeout_seconds,
+                                            self.max_attempts))
         return SnapshotSource(current.snapshot_dir)
 
     def raw_store(self) -> RawStore:
