@@ -141,3 +141,14 @@ def test_older_filings_come_from_the_feeds_paged_files(sec_root, tmp_path):
         requests_before = len(fake.requests)
         assert [f.accn for f in narrow.discover_filings("0001652044")] == ["0001652044-26-000048"]
         assert [r.path for r in fake.requests[requests_before:]] == ["/submissions/CIK0001652044.json"]
+
+
+def test_the_user_agent_is_stored_nowhere(sec_root, tmp_path):
+    with FakeSec(sec_root) as fake:
+        report, _ = run_refresh(live_sec(fake, tmp_path),
+                                WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb")),
+                                dg.DagsterInstance.ephemeral()), None
+    assert report.ok
+    email = UA.split()[-1].encode()
+    leaks = [path for path in (tmp_path / "wh").rglob("*") if path.is_file() and email in path.read_bytes()]
+    assert leaks == []
