@@ -41,6 +41,7 @@ EXPECTED_GRAPH = {
     "views/cash_conversion": {"marts/ttm"},
     "views/hyperscaler_totals": {"marts/calendar_totals"},
     "reports/html_report": {"marts/ttm", "marts/annual", "core/metric_values"},
+    "bulk/companyfacts": set(),
 }
 
 

@@ -21,7 +21,7 @@ refresh_companies = dg.define_asset_job(
 
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
-    selection=dg.AssetSelection.all() - COMPANY_ASSETS,
+    selection=dg.AssetSelection.all() - COMPANY_ASSETS - dg.AssetSelection.groups("bulk"),
     description="Rebuild the fiscal calendar, metric values and marts from core.facts, with checks.",
 )
 

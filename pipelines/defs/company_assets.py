@@ -65,7 +65,10 @@ def company_facts(
                 frame, rejects = companyfacts.to_frame(sec.raw_store().path_for(url).read_bytes())
                 name = company.name if company.ticker or frame.empty else str(frame["entity_name"].iloc[0])
                 warehouse.run_sql(conn, "core/facts__delete_company", cik=company.cik)
-                _insert(conn, "core/facts", "incoming_facts", frame)
+                conn.register("incoming_facts", frame)
+                warehouse.run_sql(conn, "staging/typed_facts")
+                warehouse.run_sql(conn, "core/facts")
+                conn.unregister("incoming_facts")
                 _insert(conn, "core/rejected_facts", "incoming_rejected", rejects, cik=company.cik)
                 rejected = len(rejects)
             if not unchanged:

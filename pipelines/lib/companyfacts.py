@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import orjson
 import pandas as pd
 
 FACT_COLUMNS = [
@@ -27,8 +28,8 @@ class MalformedCompanyFacts(ValueError):
 def validate(content: bytes) -> dict:
     """Parse and check the shape; used before a download may land in the raw zone."""
     try:
-        doc = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = orjson.loads(content)  # several times faster than json on SEC's multi-MB documents
+    except orjson.JSONDecodeError as exc:
         raise MalformedCompanyFacts(f"not valid JSON ({len(content)} bytes): {exc}") from exc
     if not isinstance(doc, dict) or "cik" not in doc or not isinstance(doc.get("facts"), dict):
         raise MalformedCompanyFacts("JSON without 'cik' and a 'facts' object: not a companyfacts response")

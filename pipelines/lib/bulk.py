@@ -1,0 +1,113 @@
+"""SEC's nightly companyfacts bulk archive (companyfacts.zip, every filer) into Parquet partitions.
+
+Each company's JSON is read straight from the zip (never unpacked to disk), typed by the same
+SQL as the per-company path, and written as one Parquet file per company. Work is spread over
+processes, each holding one company at a time, so memory does not grow with the archive. An
+entry whose CRC-32 (stored in the zip for every member) is unchanged since the last run is
+skipped: a nightly re-run touches only the companies whose facts changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from pipelines.lib import companyfacts, warehouse
+from pipelines.lib.raw_store import write_atomically
+
+_ENTRY = re.compile(r"CIK(\d{10})\.json$")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    name: str
+    cik: str
+    crc: int
+    bytes: int
+    facts: int
+    rejected: int
+    path: str | None  # the Parquet partition, None when the entry held no facts
+    error: str | None = None
+
+
+@dataclass
+class IngestResult:
+    entries: int
+    processed: list[EntryResult]
+    skipped: int
+
+    @property
+    def changed_ciks(self) -> list[str]:
+        return [r.cik for r in self.processed if r.error is None]
+
+
+def partition_path(out_dir: Path, cik: str) -> Path:
+    return out_dir / f"cik={cik}" / "facts.parquet"
+
+
+def ingest_entry(archive: str, name: str, out_dir: str) -> EntryResult:
+    """One company: read, flatten, type, write its Parquet partition (runs in a worker process)."""
+    with zipfile.ZipFile(archive) as bundle:
+        info = bundle.getinfo(name)
+        content = bundle.read(info)
+    cik = _ENTRY.search(name).group(1)
+    try:
+        frame, rejected = companyfacts.to_frame(content)
+    except companyfacts.MalformedCompanyFacts as exc:
+        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, f"{name}: {exc}")
+    target = partition_path(Path(out_dir), cik)
+    if frame.empty:
+        return EntryResult(name, cik, info.CRC, info.file_size, 0, len(rejected), None)
+    conn = duckdb.connect()
+    conn.register("incoming_facts", frame)
+    warehouse.run_sql(conn, "staging/typed_facts")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    conn.table("typed_facts").write_parquet(str(temporary))
+    conn.close()
+    temporary.replace(target)
+    return EntryResult(name, cik, info.CRC, info.file_size, len(frame), len(rejected), str(target))
+
+
+def ingest(
+    archive: Path,
+    out_dir: Path,
+    workers: int = 2,
+    progress: Callable[[int, int, EntryResult], None] = lambda done, total, result: None,
+) -> IngestResult:
+    """Every changed company of the archive into out_dir/cik=##########/facts.parquet."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / MANIFEST
+    seen: dict[str, int] = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    with zipfile.ZipFile(archive) as bundle:
+        members = [info for info in bundle.infolist() if _ENTRY.search(info.filename)]
+    todo = [info.filename for info in members if seen.get(info.filename) != info.CRC]
+    processed: list[EntryResult] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(ingest_entry, str(archive), name, str(out_dir)) for name in todo]
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            processed.append(result)
+            if result.error is None:
+                seen[result.name] = result.crc
+            progress(done, len(todo), result)
+    write_atomically(manifest_path, json.dumps(seen, indent=0).encode())
+    return IngestResult(entries=len(members), processed=processed, skipped=len(members) - len(todo))
+
+
+def load_into_warehouse(conn: duckdb.DuckDBPyConnection, result: IngestResult) -> int:
+    """Replace the changed companies' rows of core.facts from their partitions, in one transaction."""
+    files = [r.path for r in result.processed if r.error is None and r.path]
+    with warehouse.transaction(conn):
+        warehouse.run_sql(conn, "core/facts__delete_companies", ciks=result.changed_ciks)
+        if files:
+            warehouse.run_sql(conn, "core/facts__from_parquet", files=files)
+    return sum(r.facts for r in result.processed if r.error is None)
