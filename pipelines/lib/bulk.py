@@ -106,6 +106,8 @@ def ingest(
 def load_into_warehouse(conn: duckdb.DuckDBPyConnection, result: IngestResult) -> int:
     """Replace the changed companies' rows of core.facts from their partitions, in one transaction."""
     files = [r.path for r in result.processed if r.error is None and r.path]
+    # DuckDB spills to disk past this, so the load's memory does not grow with the archive
+    conn.execute("set memory_limit = '512MB'")
     with warehouse.transaction(conn):
         warehouse.run_sql(conn, "core/facts__delete_companies", ciks=result.changed_ciks)
         if files:

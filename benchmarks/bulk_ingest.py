@@ -1,0 +1,136 @@
+"""Bulk ingest of a companyfacts archive: throughput against the raw parse limit, memory at N and
+4N companies, and an incremental re-run. All measured in one run, side by side.
+
+The archive is synthetic but made of real data: the snapshot's three companyfacts files repeated
+under distinct CIKs, compressed like SEC's companyfacts.zip.
+
+    .venv/bin/python benchmarks/bulk_ingest.py [--companies 150] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import orjson
+
+from pipelines.lib import bulk, warehouse
+from pipelines.lib.settings import SNAPSHOT_DIR
+
+SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
+
+
+def build_archive(path: Path, companies: int, changed: set[int] = frozenset()) -> int:
+    """Writes the archive; returns its uncompressed JSON bytes."""
+    documents = [json.loads(file.read_bytes()) for file in SNAPSHOT]
+    total = 0
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(companies):
+            cik = 9_000_000_000 + number
+            document = {**documents[number % 3], "cik": cik}
+            if number in changed:
+                document["entityName"] = f"{document['entityName']} (amended)"
+            content = orjson.dumps(document)
+            total += len(content)
+            archive.writestr(f"CIK{cik:010d}.json", content)
+    return total
+
+
+def parse_only(archive: str, names: list[str]) -> int:
+    """The raw limit: decompress and parse each entry, build nothing."""
+    facts = 0
+    with zipfile.ZipFile(archive) as bundle:
+        for name in names:
+            document = orjson.loads(bundle.read(name))
+            facts += sum(len(values) for tags in document["facts"].values() for body in tags.values()
+                         for values in body["units"].values())
+    return facts
+
+
+def raw_limit(archive: Path, workers: int) -> tuple[float, int]:
+    with zipfile.ZipFile(archive) as bundle:
+        names = [info.filename for info in bundle.infolist()]
+    chunks = [names[i::workers] for i in range(workers)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        facts = sum(pool.map(parse_only, [str(archive)] * workers, chunks))
+    return time.perf_counter() - start, facts
+
+
+def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = bulk.ingest(archive, work / "parquet", workers=workers)
+    conn = warehouse.connect(work / "capexwatch.duckdb")
+    facts = bulk.load_into_warehouse(conn, result)
+    conn.close()
+    return time.perf_counter() - start, facts
+
+
+def child(archive: str, work: str, workers: int) -> None:
+    """Run one ingest and report its peak memory: this process and its largest worker."""
+    ingest(Path(archive), Path(work), workers)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"main_kb": own, "worker_kb": workers_peak}))
+
+
+def peak_memory(companies: int, workers: int, scratch: Path) -> dict:
+    archive = scratch / f"peak-{companies}.zip"
+    build_archive(archive, companies)
+    out = subprocess.run([sys.executable, __file__, "--child", str(archive), str(scratch / f"peak-{companies}"),
+                          str(workers)], capture_output=True, text=True, check=True)
+    archive.unlink()
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        archive = scratch / "companyfacts.zip"
+        json_bytes = build_archive(archive, args.companies)
+        limit_seconds, limit_facts = raw_limit(archive, args.workers)
+        ours_seconds, ours_facts = ingest(archive, scratch / "work", args.workers)
+        changed = set(range(0, args.companies, 100))  # 1 %
+        build_archive(archive, args.companies, changed)
+        rerun_seconds, _ = ingest(archive, scratch / "work", args.workers)
+        zipped = archive.stat().st_size / 1e6
+        small = peak_memory(args.companies, args.workers, scratch)
+        large = peak_memory(4 * args.companies, args.workers, scratch)
+    mb = json_bytes / 1e6
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.companies} companies, {mb:,.0f} MB of JSON ({zipped:.0f} MB zipped), "
+          f"{args.workers} worker processes\n")
+    print("| measure | time | MB/s | facts/s |")
+    print("|---|---|---|---|")
+    print(f"| raw limit: unzip + orjson parse, no tables | {limit_seconds:.1f} s | {mb / limit_seconds:,.0f} | {limit_facts / limit_seconds:,.0f} |")
+    print(f"| capexwatch: unzip, parse, type, Parquet per company, load core.facts | {ours_seconds:.1f} s | "
+          f"{mb / ours_seconds:,.0f} | {ours_facts / ours_seconds:,.0f} |")
+    print(f"| capexwatch re-run, 1 % of companies changed ({len(changed)}) | {rerun_seconds:.1f} s | | |")
+    print(f"\ncapexwatch at {ours_seconds / limit_seconds:.1f}x the raw limit's time "
+          f"({limit_seconds / ours_seconds:.0%} of its throughput)\n")
+    print("| companies | peak memory, main process | peak memory, largest worker |")
+    print("|---|---|---|")
+    for count, peak in ((args.companies, small), (4 * args.companies, large)):
+        print(f"| {count} | {peak['main_kb'] / 1024:,.0f} MB | {peak['worker_kb'] / 1024:,.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
