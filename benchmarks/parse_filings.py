@@ -17,7 +17,6 @@ import argparse
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import lxml.html
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning

@@ -17,7 +17,6 @@ import duckdb
 import filelock
 import pytest
 
-from conftest import offline_resources
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR

@@ -77,8 +77,8 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     ).fetchall()
     result = {}
     for (table,) in tables:
-        columns = [c for (c,) in conn.execute(f"select column_name from information_schema.columns "
-                                              f"where table_schema || '.' || table_name = ?", [table]).fetchall()
+        columns = [c for (c,) in conn.execute("select column_name from information_schema.columns "
+                                              "where table_schema || '.' || table_name = ?", [table]).fetchall()
                    if c not in VOLATILE_COLUMNS]
         rows, digest = conn.execute(
             f"select count(*), coalesce(sum(hash({', '.join(columns)})), 0) from {table}"
