@@ -6,7 +6,6 @@ raw zone and the warehouse keep their last good state and the next run completes
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from fake_sec import Fault, FakeSec
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import warehouse
 from pipelines.refresh import run_refresh
-from test_live_mode import GOOGL_10K_2024, GOOGL_FACTS, SNAPSHOT_DIR, UA, submissions_feed
+from test_live_mode import GOOGL_10K_2024, UA, build_sec_root, submissions_feed
 
 FACTS = "/api/xbrl/companyfacts/CIK0001652044.json"
 DOCUMENT = "/" + GOOGL_10K_2024
@@ -62,19 +61,8 @@ def baseline(tmp_path_factory, fake):
 
 @pytest.fixture(scope="module")
 def sec_root_module(tmp_path_factory) -> Path:
-    """SEC's layout for Alphabet: the real companyfacts and 10-K, a ticker map and a feed."""
-    root = tmp_path_factory.mktemp("sec") / "sec"
-    (root / "api/xbrl/companyfacts").mkdir(parents=True)
-    shutil.copy(GOOGL_FACTS, root / "api/xbrl/companyfacts")
-    (root / "files").mkdir()
-    (root / "files/company_tickers.json").write_text(
-        json.dumps({"0": {"cik_str": 1652044, "ticker": "GOOGL", "title": "Alphabet Inc."}}))
-    (root / "submissions").mkdir()
-    (root / "submissions/CIK0001652044.json").write_bytes(
-        submissions_feed([("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31")]))
-    (root / GOOGL_10K_2024).parent.mkdir(parents=True)
-    shutil.copy(SNAPSHOT_DIR / "www.sec.gov" / GOOGL_10K_2024, root / GOOGL_10K_2024)
-    return root
+    return build_sec_root(tmp_path_factory.mktemp("sec") / "sec",
+                          [("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31")])
 
 
 def refresh(fake: FakeSec, directory: Path):

@@ -35,22 +35,26 @@ def submissions_feed(filings: list[tuple[str, str, str, str]]) -> bytes:
     return json.dumps({"cik": "0001652044", "name": "Alphabet Inc.", "filings": {"recent": recent, "files": []}}).encode()
 
 
-@pytest.fixture
-def sec_root(tmp_path: Path) -> Path:
-    root = tmp_path / "sec"
+def build_sec_root(root: Path, filings: list[tuple[str, str, str, str]]) -> Path:
+    """SEC's layout for Alphabet: the real companyfacts and 10-K, a ticker map, a feed of filings."""
     (root / "api/xbrl/companyfacts").mkdir(parents=True)
     shutil.copy(GOOGL_FACTS, root / "api/xbrl/companyfacts")
     (root / "files").mkdir()
     (root / "files/company_tickers.json").write_text(
         json.dumps({"0": {"cik_str": 1652044, "ticker": "GOOGL", "title": "Alphabet Inc."}}))
     (root / "submissions").mkdir()
-    (root / "submissions/CIK0001652044.json").write_bytes(submissions_feed([
-        ("0001308179-26-000342", "DEF 14A", "2026-04-24", ""),
-        ("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31"),
-    ]))
+    (root / "submissions/CIK0001652044.json").write_bytes(submissions_feed(filings))
     (root / GOOGL_10K_2024).parent.mkdir(parents=True)
     shutil.copy(SNAPSHOT_DIR / "www.sec.gov" / GOOGL_10K_2024, root / GOOGL_10K_2024)
     return root
+
+
+@pytest.fixture
+def sec_root(tmp_path: Path) -> Path:
+    return build_sec_root(tmp_path / "sec", [
+        ("0001308179-26-000342", "DEF 14A", "2026-04-24", ""),
+        ("0001652044-25-000014", "10-K", "2025-02-05", "2024-12-31"),
+    ])
 
 
 def live_sec(fake: FakeSec, tmp_path: Path) -> SecResource:

@@ -8,7 +8,11 @@ from pipelines.lib import companyfacts, universe, warehouse
 
 
 def company_for(partition_key: str, sec: SecResource) -> universe.Company:
-    return universe.resolve([partition_key], sec.known_companies())[0]
+    """The bundled map answers for the usual companies without a request; others ask SEC's map."""
+    try:
+        return universe.resolve([partition_key], universe.bundled_map())[0]
+    except universe.UnknownCompany:
+        return universe.resolve([partition_key], sec.known_companies())[0]
 
 
 @dg.asset(
