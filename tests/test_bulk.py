@@ -12,9 +12,13 @@ import duckdb
 import pytest
 
 from conftest import offline_resources
-from pipelines.defs.bulk_assets import bulk_companyfacts
+from fake_sec import Fault, FakeSec
+from pipelines.defs.bulk_assets import BulkIngestConfig, archive_path, bulk_companyfacts
+from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import bulk, companyfacts, warehouse
+from pipelines.lib.raw_store import InvalidResponse
 from pipelines.lib.settings import SNAPSHOT_DIR
+from test_live_mode import UA
 
 SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
 
@@ -72,3 +76,35 @@ def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     assert (metadata["entries"].value, metadata["processed"].value, metadata["errors"].value) == (3, 3, 0)
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         assert conn.execute("select count(distinct cik) from core.facts").fetchone()[0] == 3
+
+
+def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path):
+    root = tmp_path / "sec"
+    archive = root / "Archives/edgar/daily-index/xbrl/companyfacts.zip"
+    archive.parent.mkdir(parents=True)
+    write_archive(archive, 3)
+    with FakeSec(root) as fake:
+        fake.faults_for[bulk.ARCHIVE_PATH] = [Fault(truncate=True)]  # the first download is cut short
+        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
+                          www_url=fake.url, max_attempts=3)
+        warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
+        result = dg.materialize([bulk_companyfacts], resources={"sec": sec, "warehouse_db": warehouse_db})
+        assert [r.path for r in fake.requests] == [bulk.ARCHIVE_PATH, bulk.ARCHIVE_PATH]
+        assert all(r.user_agent == UA for r in fake.requests)
+    metadata = result.asset_materializations_for_node("bulk__companyfacts")[0].metadata
+    assert (metadata["entries"].value, metadata["processed"].value) == (3, 3)
+    landed = next((tmp_path / "wh/raw").rglob("companyfacts.zip"))
+    assert landed.read_bytes() == archive.read_bytes() and not list(landed.parent.glob(".*download"))
+
+
+def test_an_archive_that_is_not_a_zip_is_refused_and_offline_needs_a_path(tmp_path):
+    root = tmp_path / "sec"
+    with FakeSec(root) as fake:
+        fake.faults_for[bulk.ARCHIVE_PATH] = [Fault(200, body=b"<html>Service Unavailable</html>")]
+        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
+                          www_url=fake.url)
+        with pytest.raises(InvalidResponse, match="companyfacts.zip: not a zip archive"):
+            archive_path(BulkIngestConfig(), sec)
+    assert not list((tmp_path / "wh").rglob("companyfacts.zip*"))
+    with pytest.raises(ValueError, match="offline mode: set the config 'archive'"):
+        archive_path(BulkIngestConfig(), SecResource(mode="offline", warehouse_dir=str(tmp_path / "wh")))

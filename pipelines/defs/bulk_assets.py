@@ -9,15 +9,27 @@ from pipelines.lib import bulk
 
 
 class BulkIngestConfig(dg.Config):
-    archive: str  # path of a companyfacts.zip from SEC's bulk data
+    archive: str | None = None  # a local companyfacts.zip; live mode downloads SEC's when unset
     workers: int = 2
+
+
+def archive_path(config: BulkIngestConfig, sec: SecResource) -> Path:
+    """The configured archive, or, live, SEC's nightly one streamed into the raw zone."""
+    if config.archive:
+        return Path(config.archive)
+    if sec.settings().mode != "live":
+        raise ValueError("offline mode: set the config 'archive' to the path of a companyfacts.zip")
+    client = sec.source().client
+    url = sec.www_url + bulk.ARCHIVE_PATH
+    return sec.raw_store().land_download(url, lambda target: client.download(url, target), bulk.check_archive).path
 
 
 @dg.asset(key=["bulk", "companyfacts"], group_name="bulk", kinds={"parquet", "duckdb"})
 def bulk_companyfacts(
     context: dg.AssetExecutionContext, config: BulkIngestConfig, sec: SecResource, warehouse_db: WarehouseResource
 ) -> dg.MaterializeResult:
-    """Every company of a companyfacts bulk archive, read from the zip without unpacking it, as
+    """Every company of a companyfacts bulk archive (live: SEC's nightly one, downloaded with the same
+    User-Agent and rate limit), read from the zip without unpacking it, as
     Parquet partitions (warehouse/facts_parquet/cik=##########/) and rows of core.facts; only
     companies whose entry changed since the last run are processed."""
     out_dir = sec.settings().warehouse_dir / "facts_parquet"
@@ -26,7 +38,7 @@ def bulk_companyfacts(
         if done % 100 == 0 or done == total:
             context.log.info(f"{done}/{total} companies ({result.name})")
 
-    result = bulk.ingest(Path(config.archive), out_dir, workers=config.workers, progress=progress)
+    result = bulk.ingest(archive_path(config, sec), out_dir, workers=config.workers, progress=progress)
     with warehouse_db.connect() as conn:
         facts = bulk.load_into_warehouse(conn, result)
     errors = [r.error for r in result.processed if r.error]

@@ -23,6 +23,13 @@ from pipelines.lib import companyfacts, warehouse
 from pipelines.lib.raw_store import write_atomically
 
 _ENTRY = re.compile(r"CIK(\d{10})\.json$")
+ARCHIVE_PATH = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"  # on www.sec.gov, rebuilt nightly
+
+
+def check_archive(path: Path) -> None:
+    """A download that is not a whole zip (cut short, or an error page) is refused."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"not a zip archive ({path.stat().st_size} bytes): cut short, or an error page?")
 MANIFEST = "manifest.json"
 
 

@@ -137,6 +137,30 @@ class RawStore:
         return RawFile(path, meta, changed=True)
 
 
+    def land_download(self, url: str, download: Callable[[Path], None], validate: Callable[[Path], object]) -> RawFile:
+        """A file too large for memory (the bulk archive): streamed to a temp file, validated, renamed."""
+        path = self.path_for(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.download")
+        try:
+            download(temporary)
+            try:
+                validate(temporary)
+            except ValueError as exc:
+                raise InvalidResponse(f"{url}: {exc}") from exc
+            digest = hashlib.sha256()
+            with temporary.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            meta = RawMeta(url=url, sha256=digest.hexdigest(), bytes=temporary.stat().st_size,
+                           fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), source="live")
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
+        return RawFile(path, meta, changed=True)
+
+
 def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 import tenacity
@@ -104,15 +105,33 @@ class SecClient:
         except _Retryable as exc:
             raise SecError(f"GET {url} failed after {self.max_attempts} attempts: {exc.cause}") from exc
 
+    def download(self, url: str, target: Path) -> None:
+        """Stream a large file (the bulk archive) to target, through the same limiter and retries."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            reraise=True,
+        )
+        try:
+            retrying(self._attempt, url, {}, target)
+        except _Retryable as exc:
+            raise SecError(f"GET {url} failed after {self.max_attempts} attempts: {exc.cause}") from exc
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return min(exc.retry_after, self.max_wait)
         return tenacity.wait_exponential_jitter(initial=0.5, max=self.max_wait)(state)
 
-    def _attempt(self, url: str, headers: dict[str, str]) -> Response:
+    def _attempt(self, url: str, headers: dict[str, str], target: Path | None = None) -> Response:
+        """One request; with a target, the body is streamed to that file instead of memory."""
         try:
-            resp = self.session.get(url, headers=headers, timeout=self.timeout)
+            resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=target is not None)
+            if target is not None and resp.status_code == 200:
+                with target.open("wb") as handle:
+                    for chunk in resp.iter_content(chunk_size=1 << 20):
+                        handle.write(chunk)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             # ChunkedEncodingError is also how a body shorter than its Content-Length shows up.
             raise _Retryable(url, None, None, f"{type(exc).__name__}: {exc}") from exc
@@ -132,7 +151,7 @@ class SecClient:
         return Response(
             url=url,
             status=resp.status_code,
-            content=resp.content if resp.status_code == 200 else b"",
+            content=resp.content if resp.status_code == 200 and target is None else b"",
             etag=resp.headers.get("ETag"),
             last_modified=resp.headers.get("Last-Modified"),
         )
