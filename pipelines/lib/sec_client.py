@@ -94,19 +94,13 @@ class SecClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            stop=tenacity.stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            reraise=True,
-        )
-        try:
-            return retrying(self._attempt, url, headers)
-        except _Retryable as exc:
-            raise SecError(f"GET {url} failed after {self.max_attempts} attempts: {exc.cause}") from exc
+        return self._with_retries(url, headers)
 
     def download(self, url: str, target: Path) -> None:
         """Stream a large file (the bulk archive) to target, through the same limiter and retries."""
+        self._with_retries(url, {}, target)
+
+    def _with_retries(self, url: str, headers: dict[str, str], target: Path | None = None) -> Response:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
             stop=tenacity.stop_after_attempt(self.max_attempts),
@@ -114,7 +108,7 @@ class SecClient:
             reraise=True,
         )
         try:
-            retrying(self._attempt, url, {}, target)
+            return retrying(self._attempt, url, headers, target)
         except _Retryable as exc:
             raise SecError(f"GET {url} failed after {self.max_attempts} attempts: {exc.cause}") from exc
 
