@@ -125,7 +125,10 @@ def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
 
 def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: str) -> Path:
     relation = conn.table(table)
-    relation.write_csv(str(target)) if fmt == "csv" else relation.write_parquet(str(target))
+    if fmt == "csv":
+        relation.write_csv(str(target))
+    else:
+        relation.write_parquet(str(target))
     return target
 
 
