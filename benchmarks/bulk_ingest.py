@@ -1,10 +1,12 @@
-"""Bulk ingest of a companyfacts archive: throughput against the raw parse limit, memory at N and
-4N companies, and an incremental re-run. All measured in one run, side by side.
+"""Bulk ingest of a companyfacts archive, measured side by side in one run: throughput against the
+raw parse limit, capexwatch's marts against edgartools' quarterly statements for the same
+companies, memory at N and 4N companies, and an incremental re-run.
 
 The archive is synthetic but made of real data: the snapshot's three companyfacts files repeated
-under distinct CIKs, compressed like SEC's companyfacts.zip.
+under distinct CIKs, compressed like SEC's companyfacts.zip. edgartools runs in its own virtual
+environment (benchmarks/.venv-edgartools, created on first use from edgartools-requirements.txt).
 
-    .venv/bin/python benchmarks/bulk_ingest.py [--companies 150] [--workers 2]
+    .venv/bin/python benchmarks/bulk_ingest.py [--companies 150] [--workers 2] [--no-edgartools]
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ from pathlib import Path
 
 import orjson
 
+from pipelines.defs.warehouse_assets import PREPARE, SQL_TABLES
 from pipelines.lib import bulk, warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
+HERE = Path(__file__).resolve().parent
+EDGARTOOLS_VENV = HERE / ".venv-edgartools"
+SAMPLE_CIK = "9000000002"  # Alphabet's file under its synthetic CIK (SNAPSHOT is sorted by CIK)
+SERIES = ("revenue", "capex", "ocf")
 
 
 def build_archive(path: Path, companies: int, changed: set[int] = frozenset()) -> int:
@@ -76,6 +83,36 @@ def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
     return time.perf_counter() - start, facts
 
 
+def to_marts(archive: Path, work: Path, workers: int) -> tuple[float, int, dict]:
+    """Archive -> core.facts -> every SQL transform through marts.quarterly: capexwatch's answer to
+    the question edgartools is asked below."""
+    start = time.perf_counter()
+    result = bulk.ingest(archive, work / "parquet", workers=workers)
+    conn = warehouse.connect(work / "capexwatch.duckdb")
+    bulk.load_into_warehouse(conn, result)
+    for name in SQL_TABLES:
+        PREPARE.get(name, lambda _: None)(conn)
+        warehouse.run_sql(conn, name)
+    seconds = time.perf_counter() - start
+    values = conn.execute(f"select {' + '.join(f'count({m})' for m in SERIES)} from marts.quarterly").fetchall()[0][0]
+    sample = conn.execute(f"select calendar_quarter, {', '.join(SERIES)} from marts.quarterly where cik = ? "
+                          "order by period_end desc limit 4", [SAMPLE_CIK]).fetchall()
+    conn.close()
+    return seconds, values, {quarter: values for quarter, *values in sample}
+
+
+def edgartools(archive: Path, workers: int) -> dict:
+    """The same archive through edgartools, in its own environment (installed on first use)."""
+    python = EDGARTOOLS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(EDGARTOOLS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(HERE / "edgartools-requirements.txt")],
+                       check=True)
+    out = subprocess.run([str(python), str(HERE / "edgartools_quarterly.py"), str(archive), str(workers), SAMPLE_CIK],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def child(archive: str, work: str, workers: int) -> None:
     """Run one ingest and report its peak memory: this process and its largest worker."""
     ingest(Path(archive), Path(work), workers)
@@ -97,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=150)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-edgartools", action="store_true", help="skip the edgartools comparison")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -108,6 +146,8 @@ def main() -> None:
         json_bytes = build_archive(archive, args.companies)
         limit_seconds, limit_facts = raw_limit(archive, args.workers)
         ours_seconds, ours_facts = ingest(archive, scratch / "work", args.workers)
+        marts_seconds, marts_values, our_sample = to_marts(archive, scratch / "marts", args.workers)
+        theirs = None if args.no_edgartools else edgartools(archive, args.workers)
         changed = set(range(0, args.companies, 100))  # 1 %
         build_archive(archive, args.companies, changed)
         rerun_seconds, _ = ingest(archive, scratch / "work", args.workers)
@@ -126,6 +166,19 @@ def main() -> None:
     print(f"| capexwatch re-run, 1 % of companies changed ({len(changed)}) | {rerun_seconds:.1f} s | | |")
     print(f"\ncapexwatch at {ours_seconds / limit_seconds:.1f}x the raw limit's time "
           f"({limit_seconds / ours_seconds:.0%} of its throughput)\n")
+    print("| to quarterly revenue, capex and operating cash flow series | time | series values | x faster |")
+    print("|---|---|---|---|")
+    print(f"| capexwatch: archive -> core.facts -> marts.quarterly (every transform) | {marts_seconds:.1f} s | "
+          f"{marts_values:,} | |")
+    if theirs:
+        print(f"| edgartools: parse each company, quarterly income and cash-flow statements | {theirs['seconds']:.1f} s | "
+              f"{theirs['values']:,} | capexwatch {theirs['seconds'] / marts_seconds:.1f}x |")
+        print(f"\nsame company (CIK {SAMPLE_CIK}, Alphabet's data), newest quarters, USD millions:")
+        for quarter, values in our_sample.items():
+            print(f"  capexwatch {quarter}: " + ", ".join(f"{m} {v / 1e6:,.0f}" for m, v in zip(SERIES, values) if v))
+        for metric, points in theirs["sample"].items():
+            print(f"  edgartools {metric}: " + ", ".join(f"{k} {v / 1e6:,.0f}" for k, v in list(points.items())[:4]))
+    print()
     print("| companies | peak memory, main process | peak memory, largest worker |")
     print("|---|---|---|")
     for count, peak in ((args.companies, small), (4 * args.companies, large)):

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import companyfacts
 from pipelines.refresh import RefreshReport, run_refresh
 
 import reliability_log
@@ -39,6 +41,15 @@ def db(built: tuple[Path, RefreshReport]) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(str(built[0] / "capexwatch.duckdb"), read_only=True)
     yield conn
     conn.close()
+
+
+def flatten(content: bytes | Path, tmp_path: Path) -> pd.DataFrame:
+    """One companyfacts document through the project's flattener, its partition read back."""
+    if isinstance(content, bytes):
+        (tmp_path / "companyfacts.json").write_bytes(content)
+        content = tmp_path / "companyfacts.json"
+    written = companyfacts.write_partition(companyfacts.flattener(), str(content), tmp_path / "facts.parquet")
+    return duckdb.read_parquet(str(written.path)).df()
 
 
 def one(conn: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:

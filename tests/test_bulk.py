@@ -11,11 +11,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import offline_resources
+from conftest import flatten, offline_resources
 from fake_sec import Fault, FakeSec
 from pipelines.defs.bulk_assets import BulkIngestConfig, archive_path, bulk_companyfacts
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import bulk, companyfacts, warehouse
+from pipelines.lib import bulk, warehouse
 from pipelines.lib.raw_store import InvalidResponse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from test_live_mode import UA
@@ -38,12 +38,12 @@ def test_archive_to_partitions_and_core_facts(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 6)
     result = bulk.ingest(archive, tmp_path / "parquet")
     assert (result.entries, result.skipped, len(result.processed)) == (6, 0, 6)
-    expected = [len(companyfacts.to_frame(file.read_bytes())[0]) for file in SNAPSHOT]
+    expected = [len(flatten(file, tmp_path)) for file in SNAPSHOT]
     assert sorted(r.facts for r in result.processed) == sorted(expected * 2)
     conn = warehouse.connect(tmp_path / "w.duckdb")
     assert bulk.load_into_warehouse(conn, result) == 2 * sum(expected)
     # the same typed rows as the per-company path, only under another CIK
-    frame = companyfacts.to_frame(SNAPSHOT[2].read_bytes())[0]
+    frame = flatten(SNAPSHOT[2], tmp_path)
     googl = conn.execute("select count(*), sum(value), count(distinct accn) from core.facts where cik = '9000000002'").fetchone()
     assert googl == (len(frame), pytest.approx(frame.value.astype(float).sum()), frame.accn.nunique())
     assert (tmp_path / "parquet/cik=9000000002/facts.parquet").is_file()
@@ -60,7 +60,7 @@ def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
     changed = write_archive(tmp_path / "b.zip", 9, {4: b'{"cik": 9000000004, "facts": {'})
     result = bulk.ingest(changed, out)
     assert [(r.cik, r.error is not None) for r in result.processed] == [("9000000004", True)]
-    assert "CIK9000000004.json: not valid JSON" in result.processed[0].error
+    assert "zip://CIK9000000004.json: not valid JSON" in result.processed[0].error
     bulk.load_into_warehouse(conn, result)
     # the bad entry loaded nothing and removed nothing; it is tried again next time
     assert conn.execute("select count(*) from core.facts").fetchone()[0] == before

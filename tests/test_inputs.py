@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import reliability_log
+from conftest import flatten
 from pipelines.lib import companyfacts, concepts, universe
 from pipelines.lib.raw_store import NoOfflineData, RawStore, SnapshotSource
 from pipelines.lib.settings import SNAPSHOT_DIR, ConfigError, load_settings
@@ -62,10 +63,12 @@ def test_concept_map_errors_name_the_entry(tmp_path: Path):
         concepts.load_concept_map(bad)
 
 
-def test_companyfacts_flattens_every_fact():
-    frame, rejected = companyfacts.to_frame(GOOGL_FILE.read_bytes())
+def test_companyfacts_flattens_every_fact(tmp_path: Path):
+    rows = flatten(GOOGL_FILE, tmp_path)
+    frame, rejected = rows[rows.reason.isna()], rows[rows.reason.notna()]
     assert (len(frame), len(rejected)) == (20324, 0)
     assert set(frame.taxonomy) == {"dei", "us-gaap", "ecd", "ffd"}
+    assert (frame.cik.unique().tolist(), frame.entity_name.unique().tolist()) == (["0001652044"], ["ALPHABET INC."])
     fy2025 = frame[(frame.tag == "PaymentsToAcquirePropertyPlantAndEquipment") & (frame.period_end == "2025-12-31")
                    & (frame.form == "10-K")]
     assert set(fy2025.value) == {91_447_000_000}
@@ -77,25 +80,32 @@ def test_companyfacts_flattens_every_fact():
     (b"<html>Service Unavailable</html>", "not valid JSON"),
     (b'{"error": "not found"}', "not a companyfacts response"),
 ])
-def test_malformed_companyfacts_is_rejected_with_the_reason(content, message):
+def test_malformed_companyfacts_is_rejected_with_the_reason(content, message, tmp_path: Path):
     with pytest.raises(companyfacts.MalformedCompanyFacts, match=message):
-        companyfacts.to_frame(content)
+        companyfacts.validate(content)  # before landing
+    with pytest.raises(companyfacts.MalformedCompanyFacts, match="not valid JSON|not a companyfacts response"):
+        flatten(content, tmp_path)  # and again when flattened (the bulk archive is not validated first)
+    assert not list(tmp_path.glob("*.parquet*"))
     if content == b"":
         reliability_log.record("bad data", "empty response", "rejected: not valid JSON, nothing stored")
 
 
-def test_unusable_facts_are_quarantined_with_their_reason():
+def test_unusable_facts_are_quarantined_with_their_reason(tmp_path: Path):
     doc = json.loads(GOOGL_FILE.read_bytes())
     facts = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
     del facts[0]["accn"], facts[1]["val"]
     facts[2]["val"] = "2,444"
     facts[3]["end"] = "2016-13-01"
-    frame, rejected = companyfacts.to_frame(json.dumps(doc).encode())
-    assert (len(frame), len(rejected)) == (20320, 4)
+    facts[4]["val"], facts[5]["filed"], facts[6]["start"] = True, "", "Q1"
+    rows = flatten(json.dumps(doc).encode(), tmp_path)
+    frame, rejected = rows[rows.reason.isna()], rows[rows.reason.notna()]
+    assert (len(frame), len(rejected)) == (20317, 7)
     assert list(rejected.reason) == [
         "missing field(s): accn", "missing field(s): val", "value '2,444' is not a number",
-        "end '2016-13-01' is not a date (YYYY-MM-DD)",
+        "end '2016-13-01' is not a date (YYYY-MM-DD)", "value true is not a number", "missing field(s): filed",
+        "start 'Q1' is not a date (YYYY-MM-DD)",
     ]
+    assert json.loads(rejected.fact.iloc[2])["val"] == "2,444"  # the fact itself, for whoever looks into it
     assert set(rejected.tag) == {"PaymentsToAcquirePropertyPlantAndEquipment"}
 
 

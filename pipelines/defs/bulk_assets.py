@@ -32,7 +32,7 @@ def bulk_companyfacts(
     User-Agent and rate limit), read from the zip without unpacking it, as
     Parquet partitions (warehouse/facts_parquet/cik=##########/) and rows of core.facts; only
     companies whose entry changed since the last run are processed."""
-    out_dir = sec.settings().warehouse_dir / "facts_parquet"
+    out_dir = sec.settings().facts_parquet_dir
 
     def progress(done: int, total: int, result: bulk.EntryResult) -> None:
         if done % 100 == 0 or done == total:

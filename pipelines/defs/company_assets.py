@@ -62,19 +62,17 @@ def company_facts(
         loaded = conn.execute("select raw_sha256 from core.companies where cik = ? and status = 'loaded'",
                               [company.cik]).fetchone()
         unchanged = meta is not None and loaded is not None and loaded[0] == meta.sha256
-        rejected = 0
+        name, rejected = company.name, 0
+        if meta is not None and not unchanged:  # an unchanged response is not loaded again
+            written = companyfacts.write_partition(
+                companyfacts.flattener(), str(sec.raw_store().path_for(url)),
+                companyfacts.partition_path(sec.settings().facts_parquet_dir, company.cik))
+            name = company.name if company.ticker or not written.entity_name else written.entity_name
+            rejected = written.rejected
         with warehouse.transaction(conn):
-            name = company.name
-            if meta is not None and not unchanged:  # an unchanged response is not loaded again
-                frame, rejects = companyfacts.to_frame(sec.raw_store().path_for(url).read_bytes())
-                name = company.name if company.ticker or frame.empty else str(frame["entity_name"].iloc[0])
-                warehouse.run_sql(conn, "core/facts__delete_company", cik=company.cik)
-                conn.register("incoming_facts", frame)
-                warehouse.run_sql(conn, "staging/typed_facts")
-                warehouse.run_sql(conn, "core/facts")
-                conn.unregister("incoming_facts")
-                _insert(conn, "core/rejected_facts", "incoming_rejected", rejects, cik=company.cik)
-                rejected = len(rejects)
+            if meta is not None and not unchanged:
+                warehouse.run_sql(conn, "core/facts__delete_companies", ciks=[company.cik])
+                warehouse.run_sql(conn, "core/facts__from_parquet", files=[str(written.path)])
             if not unchanged:
                 warehouse.run_sql(
                     conn,
@@ -98,8 +96,3 @@ def company_facts(
         }
     )
 
-
-def _insert(conn, statement: str, view: str, frame, **params) -> None:
-    conn.register(view, frame)
-    warehouse.run_sql(conn, statement, **params)
-    conn.unregister(view)

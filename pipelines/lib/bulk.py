@@ -1,7 +1,7 @@
 """SEC's nightly companyfacts bulk archive (companyfacts.zip, every filer) into Parquet partitions.
 
-Each company's JSON is read straight from the zip (never unpacked to disk), typed by the same
-SQL as the per-company path, and written as one Parquet file per company. Work is spread over
+Each company's JSON is read straight from the zip (never unpacked to disk) by DuckDB's JSON reader,
+flattened and typed by the same SQL as the per-company path, and written as one Parquet file per company. Work is spread over
 processes, each holding one company at a time, so memory does not grow with the archive. An
 entry whose CRC-32 (stored in the zip for every member) is unchanged since the last run is
 skipped: a nightly re-run touches only the companies whose facts changed.
@@ -9,6 +9,7 @@ skipped: a nightly re-run touches only the companies whose facts changed.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import fsspec
 
 from pipelines.lib import companyfacts, warehouse
 from pipelines.lib.raw_store import write_atomically
@@ -41,7 +43,7 @@ class EntryResult:
     bytes: int
     facts: int
     rejected: int
-    path: str | None  # the Parquet partition, None when the entry held no facts
+    path: str | None  # the Parquet partition, None when the entry could not be read
     error: str | None = None
 
 
@@ -56,32 +58,25 @@ class IngestResult:
         return [r.cik for r in self.processed if r.error is None]
 
 
-def partition_path(out_dir: Path, cik: str) -> Path:
-    return out_dir / f"cik={cik}" / "facts.parquet"
+@functools.lru_cache(maxsize=1)
+def _reader(archive: str) -> duckdb.DuckDBPyConnection:
+    """One DuckDB connection per worker process that reads the archive's entries as zip://NAME,
+    decompressing in memory (nothing is unpacked to disk); one thread, as the pool is the parallelism."""
+    conn = companyfacts.flattener(duckdb.connect(config={"threads": 1}))
+    conn.register_filesystem(fsspec.filesystem("zip", fo=archive))
+    return conn
 
 
 def ingest_entry(archive: str, name: str, out_dir: str) -> EntryResult:
     """One company: read, flatten, type, write its Parquet partition (runs in a worker process)."""
     with zipfile.ZipFile(archive) as bundle:
         info = bundle.getinfo(name)
-        content = bundle.read(info)
     cik = _ENTRY.search(name).group(1)
     try:
-        frame, rejected = companyfacts.to_frame(content)
+        written = companyfacts.write_partition(_reader(archive), f"zip://{name}", companyfacts.partition_path(Path(out_dir), cik))
     except companyfacts.MalformedCompanyFacts as exc:
-        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, f"{name}: {exc}")
-    target = partition_path(Path(out_dir), cik)
-    if frame.empty:
-        return EntryResult(name, cik, info.CRC, info.file_size, 0, len(rejected), None)
-    conn = duckdb.connect()
-    conn.register("incoming_facts", frame)
-    warehouse.run_sql(conn, "staging/typed_facts")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    conn.table("typed_facts").write_parquet(str(temporary))
-    conn.close()
-    temporary.replace(target)
-    return EntryResult(name, cik, info.CRC, info.file_size, len(frame), len(rejected), str(target))
+        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, str(exc))
+    return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected, str(written.path))
 
 
 def ingest(
@@ -111,7 +106,8 @@ def ingest(
 
 
 def load_into_warehouse(conn: duckdb.DuckDBPyConnection, result: IngestResult) -> int:
-    """Replace the changed companies' rows of core.facts from their partitions, in one transaction."""
+    """Replace the changed companies' rows of core.facts (and their rejected facts) from their
+    partitions, in one transaction."""
     files = [r.path for r in result.processed if r.error is None and r.path]
     # DuckDB spills to disk past this, so the load's memory does not grow with the archive
     conn.execute("set memory_limit = '512MB'")

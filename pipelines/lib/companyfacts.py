@@ -1,24 +1,20 @@
-"""Flatten SEC's companyfacts JSON into one row per fact, exactly as SEC reported it.
+"""SEC's companyfacts JSON: checked before it lands, flattened by DuckDB into a Parquet partition.
 
-A fact that cannot be used as it stands (a field missing, a value that is not a number, a
-date that is not a date) is not dropped silently: it comes back as a rejected row with the
-reason, for core.rejected_facts.
+The flattening and typing is SQL (sql/staging/companyfacts_rows.sql), shared by the per-company
+assets and the bulk archive. A fact that cannot be used as it stands (a field missing, a value
+that is not a number, a date that is not a date) is kept in the partition with its reason, for
+core.rejected_facts, never dropped silently.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
+from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import orjson
-import pandas as pd
 
-FACT_COLUMNS = [
-    "cik", "entity_name", "taxonomy", "tag", "unit", "period_start", "period_end",
-    "value", "accn", "fy", "fp", "form", "filed", "frame",
-]
-REJECTED_COLUMNS = ["cik", "taxonomy", "tag", "unit", "fact", "reason"]
-REQUIRED = ("end", "val", "accn", "form", "filed")
+from pipelines.lib import warehouse
 
 
 class MalformedCompanyFacts(ValueError):
@@ -36,56 +32,53 @@ def validate(content: bytes) -> dict:
     return doc
 
 
-_NUMBER = (int, float)
-_date = dt.date.fromisoformat
+@dataclass(frozen=True)
+class Partition:
+    path: Path
+    facts: int
+    rejected: int
+    entity_name: str | None
 
 
-def usable(fact: object) -> bool:
-    """The fast yes for the usual fact; problem() says why when it is no (bulk ingest speed)."""
+def partition_path(root: Path, cik: str) -> Path:
+    """Hive-style, so DuckDB and other engines can prune by company."""
+    return root / f"cik={cik}" / "facts.parquet"
+
+
+def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection that knows companyfacts_rows(); in-memory unless given one."""
+    conn = conn or duckdb.connect()
+    warehouse.run_sql(conn, "staging/companyfacts_rows")
+    return conn
+
+
+def write_partition(conn: duckdb.DuckDBPyConnection, source: str, target: Path) -> Partition:
+    """One companyfacts document (a path DuckDB can read) -> one Parquet file of its facts, the
+    rejected ones included with their reason. Written beside the target and renamed over it, so a
+    reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
     try:
-        return (
-            type(fact["val"]) in _NUMBER and bool(fact["accn"]) and bool(fact["form"])
-            and bool(_date(fact["end"])) and bool(_date(fact["filed"]))
-            and ("start" not in fact or bool(_date(fact["start"])))
-        )
-    except (KeyError, TypeError, ValueError):
-        return False
+        conn.sql("select * from companyfacts_rows(?)", params=[source]).write_parquet(str(temporary))
+        facts, rejected, name = conn.execute(
+            "select count(*) filter (reason is null), count(*) filter (reason is not null), any_value(entity_name) "
+            "from read_parquet(?)", [str(temporary)]).fetchall()[0]
+        if facts + rejected == 0:
+            _check_shape(conn, source)
+    except duckdb.Error as exc:
+        temporary.unlink(missing_ok=True)
+        raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
+    except MalformedCompanyFacts:
+        temporary.unlink(missing_ok=True)
+        raise
+    temporary.replace(target)
+    return Partition(target, facts, rejected, name)
 
 
-def problem(fact: dict) -> str | None:
-    """Why a fact cannot be loaded, or None."""
-    missing = [key for key in REQUIRED if fact.get(key) in (None, "")]
-    if missing:
-        return f"missing field(s): {', '.join(missing)}"
-    if isinstance(fact["val"], bool) or not isinstance(fact["val"], (int, float)):
-        return f"value {fact['val']!r} is not a number"
-    for key in ("start", "end", "filed"):
-        if key in fact:
-            try:
-                dt.date.fromisoformat(str(fact[key]))
-            except ValueError:
-                return f"{key} {fact[key]!r} is not a date (YYYY-MM-DD)"
-    return None
-
-
-def to_frame(content: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Facts as rows, and the facts rejected with their reason."""
-    doc = validate(content)
-    cik = str(doc["cik"]).zfill(10)
-    entity = doc.get("entityName")
-    rows, rejected = [], []
-    for taxonomy, tags in doc["facts"].items():
-        for tag, body in (tags or {}).items():
-            for unit, facts in ((body or {}).get("units") or {}).items():
-                for fact in facts:
-                    if not usable(fact):
-                        reason = (problem(fact) if isinstance(fact, dict) else None) or "not a JSON object"
-                        rejected.append((cik, taxonomy, tag, unit, json.dumps(fact)[:500], reason))
-                        continue
-                    rows.append((
-                        cik, entity, taxonomy, tag, unit, fact.get("start"), fact["end"],
-                        fact["val"], fact["accn"], fact.get("fy"), fact.get("fp"), fact["form"],
-                        fact["filed"], fact.get("frame"),
-                    ))
-    return (pd.DataFrame.from_records(rows, columns=FACT_COLUMNS),
-            pd.DataFrame.from_records(rejected, columns=REJECTED_COLUMNS))
+def _check_shape(conn: duckdb.DuckDBPyConnection, source: str) -> None:
+    """A document without facts is either a company with none or not companyfacts at all."""
+    shaped = conn.execute(
+        "select count(*) from read_json(?, format = 'unstructured', columns = {cik: 'JSON', facts: 'JSON'}) "
+        "where cik is not null and json_type(facts) = 'OBJECT'", [source]).fetchall()[0][0]
+    if not shaped:
+        raise MalformedCompanyFacts(f"{source}: JSON without 'cik' and a 'facts' object: not a companyfacts response")

@@ -44,6 +44,11 @@ class Settings:
     def raw_dir(self) -> Path:
         return self.warehouse_dir / "raw"
 
+    @property
+    def facts_parquet_dir(self) -> Path:
+        """One Parquet file per company (cik=##########/facts.parquet), from either path."""
+        return self.warehouse_dir / "facts_parquet"
+
 
 def validate_user_agent(user_agent: str | None) -> str:
     """Live mode must not send a single request without a declared "Name email"."""
