@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.automation import build_warehouse, daily_refresh, new_filings, refresh_companies
+from pipelines.defs.automation import (build_warehouse, daily_refresh, new_filings, partition_executor,
+                                       refresh_companies_job)
 from pipelines.defs.bulk_assets import bulk_companyfacts
 from pipelines.defs.checks import asset_checks
-from pipelines.defs.company_assets import company_facts, raw_companyfacts
-from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
+from pipelines.defs.company_assets import company_facts, raw_companyfacts, staged_companyfacts
+from pipelines.defs.filing_assets import load_filing_tables, raw_filing_documents, staged_filing_documents
 from pipelines.defs.report_assets import html_report
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.defs.warehouse_assets import warehouse_assets
 
 
-def build_definitions(sec: SecResource | None = None, warehouse_db: WarehouseResource | None = None) -> dg.Definitions:
-    """Tests and the CLI pass resources pointed elsewhere; unset, both read the environment."""
+def build_definitions(
+    sec: SecResource | None = None,
+    warehouse_db: WarehouseResource | None = None,
+    company_executor: dg.ExecutorDefinition = partition_executor,
+) -> dg.Definitions:
+    """Tests and the CLI pass resources pointed elsewhere (unset, both read the environment); a
+    deployment passes the executor its per-company runs use (pipelines/deployments.py)."""
     return dg.Definitions(
-        assets=[raw_companyfacts, company_facts, raw_filing_documents, filing_facts, *warehouse_assets, html_report,
-                bulk_companyfacts],
+        assets=[raw_companyfacts, staged_companyfacts, company_facts, raw_filing_documents, staged_filing_documents,
+                load_filing_tables, *warehouse_assets, html_report, bulk_companyfacts],
         asset_checks=asset_checks,
-        jobs=[refresh_companies, build_warehouse],
+        jobs=[refresh_companies_job(company_executor), build_warehouse],
         schedules=[daily_refresh],
         sensors=[new_filings],
         resources={"sec": sec or SecResource(), "warehouse_db": warehouse_db or WarehouseResource()},
-        # DuckDB allows one writer per file: steps run one after another in the run's process
+        # DuckDB allows one writer per file: outside the partition job, steps run one after another
         executor=dg.in_process_executor,
     )
 

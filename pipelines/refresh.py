@@ -13,8 +13,8 @@ from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import warehouse
 
 
-FACTS_KEY = dg.AssetKey(["core", "facts"])
-FILINGS_KEY = dg.AssetKey(["core", "filings"])
+FACTS_KEY = dg.AssetKey(["staging", "companyfacts"])
+FILINGS_KEY = dg.AssetKey(["staging", "filing_documents"])
 
 
 @dataclass

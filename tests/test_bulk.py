@@ -14,8 +14,9 @@ import pytest
 from conftest import flatten, offline_resources
 from fake_sec import Fault, FakeSec
 from pipelines.defs.bulk_assets import BulkIngestConfig, archive_path, bulk_companyfacts
+from pipelines.defs.company_assets import company_facts
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import bulk, warehouse
+from pipelines.lib import bulk, fact_partitions, warehouse
 from pipelines.lib.raw_store import InvalidResponse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from test_live_mode import UA
@@ -41,7 +42,11 @@ def test_archive_to_partitions_and_core_facts(tmp_path):
     expected = [len(flatten(file, tmp_path)) for file in SNAPSHOT]
     assert sorted(r.facts for r in result.processed) == sorted(expected * 2)
     conn = warehouse.connect(tmp_path / "w.duckdb")
-    assert bulk.load_into_warehouse(conn, result) == 2 * sum(expected)
+    assert len(fact_partitions.load_changed(conn, tmp_path / "parquet")) == 6
+    assert conn.execute("select count(*) from core.facts").fetchall()[0][0] == 2 * sum(expected)
+    companies = conn.execute("select count(*), min(company), min(source), min(raw_sha256) from core.companies").fetchall()[0]
+    assert companies[:3] == (6, "ALPHABET INC.", "bulk archive companyfacts.zip")
+    assert companies[3].startswith("crc32:")
     # the same typed rows as the per-company path, only under another CIK
     frame = flatten(SNAPSHOT[2], tmp_path)
     googl = conn.execute("select count(*), sum(value), count(distinct accn) from core.facts where cik = '9000000002'").fetchone()
@@ -53,29 +58,31 @@ def test_archive_to_partitions_and_core_facts(tmp_path):
 def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
     out = tmp_path / "parquet"
     conn = warehouse.connect(tmp_path / "w.duckdb")
-    bulk.load_into_warehouse(conn, bulk.ingest(write_archive(tmp_path / "a.zip", 9), out))
-    before = conn.execute("select count(*) from core.facts").fetchone()[0]
+    bulk.ingest(write_archive(tmp_path / "a.zip", 9), out)
+    fact_partitions.load_changed(conn, out)
+    before = conn.execute("select count(*) from core.facts").fetchall()[0][0]
     again = bulk.ingest(write_archive(tmp_path / "a.zip", 9), out)
     assert (again.skipped, len(again.processed)) == (9, 0)
     changed = write_archive(tmp_path / "b.zip", 9, {4: b'{"cik": 9000000004, "facts": {'})
     result = bulk.ingest(changed, out)
     assert [(r.cik, r.error is not None) for r in result.processed] == [("9000000004", True)]
     assert "zip://CIK9000000004.json: not valid JSON" in result.processed[0].error
-    bulk.load_into_warehouse(conn, result)
+    assert fact_partitions.load_changed(conn, out) == []
     # the bad entry loaded nothing and removed nothing; it is tried again next time
-    assert conn.execute("select count(*) from core.facts").fetchone()[0] == before
+    assert conn.execute("select count(*) from core.facts").fetchall()[0][0] == before
     assert len(bulk.ingest(changed, out).processed) == 1
 
 
 def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 3)
     sec, warehouse_db = offline_resources(tmp_path / "wh")
-    result = dg.materialize([bulk_companyfacts], resources={"sec": sec, "warehouse_db": warehouse_db},
+    result = dg.materialize([bulk_companyfacts, company_facts], resources={"sec": sec, "warehouse_db": warehouse_db},
                             run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}})
     metadata = result.asset_materializations_for_node("bulk__companyfacts")[0].metadata
     assert (metadata["entries"].value, metadata["processed"].value, metadata["errors"].value) == (3, 3, 0)
+    assert result.asset_materializations_for_node("core__facts")[0].metadata["companies_loaded"].value == 3
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
-        assert conn.execute("select count(distinct cik) from core.facts").fetchone()[0] == 3
+        assert conn.execute("select count(distinct cik) from core.facts").fetchall()[0][0] == 3
 
 
 def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path):

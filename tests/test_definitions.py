@@ -11,14 +11,17 @@ from conftest import offline_resources
 from pipelines.definitions import build_definitions, defs
 from pipelines.defs.automation import daily_refresh, new_filings
 from pipelines.defs.partitions import company_partitions
+from pipelines.defs.warehouse_assets import SQL_TABLES
 
 EXPECTED_GRAPH = {
     "raw/companyfacts": set(),
-    "core/facts": {"raw/companyfacts"},
+    "staging/companyfacts": {"raw/companyfacts"},
+    "core/facts": {"staging/companyfacts", "bulk/companyfacts"},
     "raw/filing_documents": set(),
-    "core/filings": {"raw/filing_documents"},
-    "core/filing_facts": {"raw/filing_documents"},
-    "core/reported_measures": {"raw/filing_documents"},
+    "staging/filing_documents": {"raw/filing_documents"},
+    "core/filings": {"staging/filing_documents"},
+    "core/filing_facts": {"staging/filing_documents"},
+    "core/reported_measures": {"staging/filing_documents"},
     "core/concept_map": set(),
     "staging/periodic_facts": {"core/facts", "core/filing_facts"},
     "core/fiscal_years": {"staging/periodic_facts"},
@@ -52,6 +55,14 @@ def test_asset_graph_snapshot():
         for key in graph.get_all_asset_keys()
     }
     assert actual == EXPECTED_GRAPH
+
+
+def test_sql_tables_are_listed_in_a_build_order():
+    """Scripts (the benchmark) build the warehouse by walking SQL_TABLES in order."""
+    built: set[str] = set()
+    for name, reads in SQL_TABLES.items():
+        assert set(reads) & set(SQL_TABLES) <= built, name
+        built.add(name)
 
 
 def test_definitions_validate_and_name_their_jobs_and_checks():

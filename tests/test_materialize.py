@@ -8,8 +8,8 @@ import pytest
 
 from conftest import offline_resources
 from pipelines.defs.checks import asset_checks
-from pipelines.defs.company_assets import company_facts, raw_companyfacts
-from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
+from pipelines.defs.company_assets import company_facts, raw_companyfacts, staged_companyfacts
+from pipelines.defs.filing_assets import load_filing_tables, raw_filing_documents, staged_filing_documents
 from pipelines.defs.warehouse_assets import warehouse_assets
 
 
@@ -18,10 +18,11 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
     resources = {"sec": sec, "warehouse_db": warehouse_db}
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("company", ["NVDA"])
-    company = dg.materialize([raw_companyfacts, company_facts, raw_filing_documents, filing_facts],
+    company = dg.materialize([raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents],
                              partition_key="NVDA", instance=instance, resources=resources)
     assert company.success
-    build = dg.materialize([*warehouse_assets, *asset_checks], instance=instance, resources=resources, raise_on_error=False)
+    build = dg.materialize([company_facts, load_filing_tables, *warehouse_assets, *asset_checks], instance=instance,
+                           resources=resources, raise_on_error=False)
     assert build.success
     results = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in build.get_asset_check_evaluations()}
     assert len(results) == 12

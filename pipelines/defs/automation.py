@@ -4,29 +4,46 @@ import json
 
 import dagster as dg
 
-from pipelines.defs.company_assets import company_facts, raw_companyfacts
-from pipelines.defs.filing_assets import filing_facts, raw_filing_documents
-from pipelines.defs.partitions import company_partitions
+from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
+from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
+from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource
 from pipelines.lib import submissions
 
-COMPANY_ASSETS = dg.AssetSelection.assets(raw_companyfacts, company_facts, raw_filing_documents, filing_facts)
+COMPANY_ASSETS = dg.AssetSelection.assets(raw_companyfacts, staged_companyfacts, raw_filing_documents,
+                                          staged_filing_documents)
 
-refresh_companies = dg.define_asset_job(
-    "refresh_companies",
-    selection=COMPANY_ASSETS,
-    partitions_def=company_partitions,
-    description="Fetch and load one company's SEC data: companyfacts and filing documents (one run per company).",
+# Partition steps write only their own files (raw zone, Parquet partitions), never DuckDB: they run
+# in parallel processes, and runs of different companies run side by side.
+partition_executor = dg.multiprocess_executor.configured(
+    {"max_concurrent": 2, "tag_concurrency_limits": [{"key": SEC_TAG, "limit": 1}]}, name="partition_executor"
 )
+
+
+
+def refresh_companies_job(executor: dg.ExecutorDefinition = partition_executor):
+    """The per-company job; a deployment passes its own executor (Kubernetes: one pod per step)."""
+    return dg.define_asset_job(
+        "refresh_companies",
+        selection=COMPANY_ASSETS,
+        partitions_def=company_partitions,
+        executor_def=executor,
+        description="Fetch one company's SEC data (companyfacts and filing documents) and write its Parquet "
+                    "partitions (one run per company; runs of different companies may run in parallel).",
+    )
+
 
 build_warehouse = dg.define_asset_job(
     "build_warehouse",
     selection=dg.AssetSelection.all() - COMPANY_ASSETS - dg.AssetSelection.groups("bulk"),
-    description="Rebuild the fiscal calendar, metric values and marts from core.facts, with checks.",
+    # DuckDB allows one writer per file: the loaders and transforms run one after another
+    executor_def=dg.in_process_executor,
+    description="Load the changed partitions into core tables, rebuild the fiscal calendar, metric values and "
+                "marts, with checks.",
 )
 
 
-@dg.schedule(job=refresh_companies, cron_schedule="0 6 * * *", execution_timezone="America/New_York")
+@dg.schedule(job_name="refresh_companies", cron_schedule="0 6 * * *", execution_timezone="America/New_York")
 def daily_refresh(context: dg.ScheduleEvaluationContext):
     """Every morning, after SEC's overnight processing, refresh each registered company."""
     keys = context.instance.get_dynamic_partitions(company_partitions.name)
@@ -36,7 +53,7 @@ def daily_refresh(context: dg.ScheduleEvaluationContext):
     return [dg.RunRequest(run_key=f"{key}:{day}", partition_key=key) for key in keys]
 
 
-@dg.sensor(job=refresh_companies, minimum_interval_seconds=15 * 60)
+@dg.sensor(job_name="refresh_companies", minimum_interval_seconds=15 * 60)
 def new_filings(context: dg.SensorEvaluationContext, sec: SecResource) -> dg.SensorResult:
     """Registers the configured universe as partitions and, live, requests a refresh of each
     company whose newest 10-K/10-Q (per SEC's submissions feed) is not the one last seen."""

@@ -1,10 +1,11 @@
-"""The whole SEC universe at once: the nightly companyfacts bulk archive into core.facts."""
+"""The whole SEC universe at once: the nightly companyfacts bulk archive into fact partitions."""
 
+import time
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.defs.resources import SecResource
 from pipelines.lib import bulk
 
 
@@ -24,27 +25,26 @@ def archive_path(config: BulkIngestConfig, sec: SecResource) -> Path:
     return sec.raw_store().land_download(url, lambda target: client.download(url, target), bulk.check_archive).path
 
 
-@dg.asset(key=["bulk", "companyfacts"], group_name="bulk", kinds={"parquet", "duckdb"})
-def bulk_companyfacts(
-    context: dg.AssetExecutionContext, config: BulkIngestConfig, sec: SecResource, warehouse_db: WarehouseResource
-) -> dg.MaterializeResult:
+@dg.asset(key=["bulk", "companyfacts"], group_name="bulk", kinds={"parquet"})
+def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfig, sec: SecResource) -> dg.MaterializeResult:
     """Every company of a companyfacts bulk archive (live: SEC's nightly one, downloaded with the same
-    User-Agent and rate limit), read from the zip without unpacking it, as
-    Parquet partitions (warehouse/facts_parquet/cik=##########/) and rows of core.facts; only
-    companies whose entry changed since the last run are processed."""
+    User-Agent and rate limit), read from the zip without unpacking it, as the companies' Parquet
+    partitions (warehouse/facts_parquet/cik=##########/), which core.facts loads; only companies
+    whose entry changed since the last run are processed."""
     out_dir = sec.settings().facts_parquet_dir
+    started = time.perf_counter()
 
     def progress(done: int, total: int, result: bulk.EntryResult) -> None:
         if done % 100 == 0 or done == total:
-            context.log.info(f"{done}/{total} companies ({result.name})")
+            rate = done / (time.perf_counter() - started)
+            context.log.info(f"{done}/{total} companies, {rate:.1f} companies/s ({result.name})")
 
     result = bulk.ingest(archive_path(config, sec), out_dir, workers=config.workers, progress=progress)
-    with warehouse_db.connect() as conn:
-        facts = bulk.load_into_warehouse(conn, result)
     errors = [r.error for r in result.processed if r.error]
     for error in errors:
         context.log.warning(error)
     return dg.MaterializeResult(metadata={
         "entries": result.entries, "processed": len(result.processed), "skipped_unchanged": result.skipped,
-        "facts_loaded": facts, "errors": len(errors), "partitions": dg.MetadataValue.path(str(out_dir)),
+        "facts": sum(r.facts for r in result.processed), "errors": len(errors),
+        "partitions": dg.MetadataValue.path(str(out_dir)),
     })

@@ -1,10 +1,13 @@
-"""Per-company work, one partition per company: land SEC's companyfacts, load it into core.facts."""
+"""Per-company work, one partition per company: land SEC's companyfacts, flatten it into the
+company's Parquet partition. Nothing here writes the DuckDB file, so partitions run in parallel;
+core.facts (one writer) loads the partitions that changed."""
 
 import dagster as dg
 
-from pipelines.defs.partitions import company_partitions
+from pipelines.defs.bulk_assets import bulk_companyfacts
+from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import companyfacts, universe, warehouse
+from pipelines.lib import companyfacts, fact_partitions, universe
 
 
 def company_for(partition_key: str, sec: SecResource) -> universe.Company:
@@ -20,6 +23,8 @@ def company_for(partition_key: str, sec: SecResource) -> universe.Company:
     partitions_def=company_partitions,
     group_name="raw",
     kinds={"json"},
+    op_tags={SEC_TAG: "companyfacts"},
+    pool="sec_api",
 )
 def raw_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """SEC's companyfacts JSON for one company, stored unchanged under warehouse/raw/ with its
@@ -44,55 +49,52 @@ def raw_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.
 
 
 @dg.asset(
-    key=["core", "facts"],
+    key=["staging", "companyfacts"],
     deps=[raw_companyfacts],
     partitions_def=company_partitions,
+    group_name="staging",
+    kinds={"parquet"},
+)
+def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
+    """One company's facts, flattened and typed, as its Parquet partition
+    (warehouse/facts_parquet/cik=##########/), rejected facts kept with their reason; a raw copy
+    already flattened is not flattened again. A company without data is recorded as such."""
+    company = company_for(context.partition_key, sec)
+    root, url = sec.settings().facts_parquet_dir, sec.companyfacts_url(company.cik)
+    meta = sec.raw_store().read_meta(url)
+    record = fact_partitions.read_record(root, company.cik)
+    if meta is None:
+        fact_partitions.write_record(root, company.cik, ticker=company.ticker, company=company.name,
+                                     status="no offline data")
+        return dg.MaterializeResult(metadata={"status": "no offline data", "cik": company.cik})
+    if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker:
+        return dg.MaterializeResult(metadata={"status": "loaded", "cik": company.cik, "unchanged": True})
+    written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)),
+                                           fact_partitions.partition_path(root, company.cik))
+    fact_partitions.write_record(
+        root, company.cik, ticker=company.ticker,
+        company=company.name if company.ticker or not written.entity_name else written.entity_name,
+        status="loaded", source=meta.source, raw_sha256=meta.sha256, fetched_at=meta.fetched_at)
+    return dg.MaterializeResult(metadata={
+        "status": "loaded", "cik": company.cik, "unchanged": False, "dagster/row_count": written.facts,
+        "rejected_facts": written.rejected, "path": dg.MetadataValue.path(str(written.path)),
+    })
+
+
+@dg.asset(
+    key=["core", "facts"],
+    deps=[staged_companyfacts, bulk_companyfacts],
     group_name="core",
     kinds={"duckdb"},
 )
-def company_facts(
-    context: dg.AssetExecutionContext, sec: SecResource, warehouse_db: WarehouseResource
-) -> dg.MaterializeResult:
-    """Every fact of every taxonomy for one company (one row per fact per filing), replaced as a
-    whole in one transaction; core.companies records the outcome, including 'no offline data'."""
-    company = company_for(context.partition_key, sec)
-    url = sec.companyfacts_url(company.cik)
-    meta = sec.raw_store().read_meta(url)
+def company_facts(sec: SecResource, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
+    """Every fact of every taxonomy of every company (one row per fact per filing), loaded from the
+    companies' Parquet partitions by one writer; only the companies whose partition changed are
+    replaced, in one transaction. core.companies records each company's outcome, including 'no
+    offline data', and core.rejected_facts the facts that could not be used."""
     with warehouse_db.connect() as conn:
-        loaded = conn.execute("select raw_sha256 from core.companies where cik = ? and status = 'loaded'",
-                              [company.cik]).fetchone()
-        unchanged = meta is not None and loaded is not None and loaded[0] == meta.sha256
-        name, rejected = company.name, 0
-        if meta is not None and not unchanged:  # an unchanged response is not loaded again
-            written = companyfacts.write_partition(
-                companyfacts.flattener(), str(sec.raw_store().path_for(url)),
-                companyfacts.partition_path(sec.settings().facts_parquet_dir, company.cik))
-            name = company.name if company.ticker or not written.entity_name else written.entity_name
-            rejected = written.rejected
-        with warehouse.transaction(conn):
-            if meta is not None and not unchanged:
-                warehouse.run_sql(conn, "core/facts__delete_companies", ciks=[company.cik])
-                warehouse.run_sql(conn, "core/facts__from_parquet", files=[str(written.path)])
-            if not unchanged:
-                warehouse.run_sql(
-                    conn,
-                    "core/companies__upsert",
-                    cik=company.cik,
-                    ticker=company.ticker,
-                    company=name,
-                    status="loaded" if meta else "no offline data",
-                    source=meta.source if meta else None,
-                    raw_sha256=meta.sha256 if meta else None,
-                    fetched_at=meta.fetched_at if meta else None,
-                )
-        facts = conn.execute("select count(*) from core.facts where cik = ?", [company.cik]).fetchone()[0]
-    return dg.MaterializeResult(
-        metadata={
-            "status": "loaded" if meta else "no offline data",
-            "cik": company.cik,
-            "dagster/row_count": facts,
-            "unchanged": unchanged,
-            "rejected_facts": rejected,
-        }
-    )
-
+        changed = fact_partitions.load_changed(conn, sec.settings().facts_parquet_dir)
+        facts, companies = conn.execute("select count(*), count(distinct cik) from core.facts").fetchall()[0]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": facts, "companies": companies, "companies_loaded": len(changed),
+    })

@@ -1,14 +1,16 @@
-"""Per-company filing documents: find the 10-K/10-Q filings, land their inline-XBRL documents,
-parse every numeric fact into core.filing_facts."""
+"""Per-company filing documents: find the 10-K/10-Q filings, land their inline-XBRL documents, parse
+every numeric fact into the company's Parquet partitions; one writer loads them into core.filing_facts."""
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from pipelines.defs.company_assets import company_for
-from pipelines.defs.partitions import company_partitions
+from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import filing_tables, ixbrl, warehouse
 from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath, write_atomically
@@ -35,7 +37,8 @@ def manifest_path(sec: SecResource, cik: str):
     return sec.settings().raw_dir / "filings" / f"CIK{cik}.json"
 
 
-@dg.asset(key=["raw", "filing_documents"], partitions_def=company_partitions, group_name="raw", kinds={"html"})
+@dg.asset(key=["raw", "filing_documents"], partitions_def=company_partitions, group_name="raw", kinds={"html"},
+          op_tags={SEC_TAG: "filing_documents"}, pool="sec_api")
 def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """The primary documents of a company's 10-K/10-Q filings, unchanged, under warehouse/raw/,
     found through SEC's submissions feed (offline: the snapshot's filings index). A document that
@@ -91,23 +94,25 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
     return filing, frame, problems, measures
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["core", "filings"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
-                     description="Each company's 10-K/10-Q filings: accession, form, report and filing dates, "
-                                 "document URL, parse status."),
-        dg.AssetSpec(["core", "filing_facts"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
-                     description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix "
-                                 "(company extensions included), value in USD or its unit, period, dimensions "
-                                 "(axis -> member), decimals."),
-        dg.AssetSpec(["core", "reported_measures"], deps=[raw_filing_documents], group_name="core", kinds={"duckdb"},
-                     description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
-                                 "(Amazon's free-cash-flow reconciliations), per year column, in USD."),
-    ],
+FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measures")
+
+
+def filing_partition(sec: SecResource, table: str, cik: str) -> Path:
+    return sec.settings().warehouse_dir / "filings_parquet" / table / f"cik={cik}.parquet"
+
+
+@dg.asset(
+    key=["staging", "filing_documents"],
+    deps=[raw_filing_documents],
     partitions_def=company_partitions,
+    group_name="staging",
+    kinds={"parquet"},
 )
-def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_db: WarehouseResource):
-    """Parse each landed document; one that cannot be read is recorded, never stops the rest."""
+def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
+    """Each landed document parsed into one company's rows of core.filings, core.filing_facts,
+    core.filing_warnings and core.reported_measures, typed by the same SQL and written as Parquet
+    (warehouse/filings_parquet/<table>/cik=##########.parquet); a document that cannot be read is
+    recorded, never stops the rest. Writes nothing shared, so partitions run in parallel."""
     company = company_for(context.partition_key, sec)
     path = manifest_path(sec, company.cik)
     entries = json.loads(path.read_text()) if path.is_file() else []
@@ -118,22 +123,56 @@ def filing_facts(context: dg.AssetExecutionContext, sec: SecResource, warehouse_
         frames += [] if frame is None else [frame]
         problems += document_problems
         measures += document_measures
-    tables = {
+    incoming = {
         "core/filing_facts": ("incoming_filing_facts", frames),
         "core/filings": ("incoming_filings", [pd.DataFrame.from_records(filings, columns=FILING_COLUMNS)]),
         "core/filing_warnings": ("incoming_warnings", [pd.DataFrame.from_records(problems, columns=WARNING_COLUMNS)]),
         "core/reported_measures": ("incoming_measures", [pd.DataFrame.from_records(measures, columns=MEASURE_COLUMNS)]),
     }
-    with warehouse_db.connect() as conn, warehouse.transaction(conn):
-        warehouse.run_sql(conn, "core/filing_tables__delete_company", cik=company.cik)
-        for statement, (view, parts) in tables.items():
-            for frame in parts:
-                conn.register(view, frame)
-                warehouse.run_sql(conn, statement)
-                conn.unregister(view)
+    conn = duckdb.connect()  # typed by the warehouse's own table definitions, in memory
+    conn.execute("create schema core")
+    warehouse.run_sql(conn, "core/filing_tables__create")
+    for statement, (view, parts) in incoming.items():
+        for frame in parts:
+            conn.register(view, frame)
+            warehouse.run_sql(conn, statement)
+            conn.unregister(view)
+    for table in FILING_TABLES:
+        target = filing_partition(sec, table, company.cik)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        conn.table(f"core.{table}").write_parquet(str(target.with_name(target.name + ".tmp")))
+        target.with_name(target.name + ".tmp").replace(target)
+    conn.close()
     parsed_count = sum(1 for f in filings if f[-1] == "parsed")
-    yield dg.MaterializeResult(asset_key=["core", "filings"], metadata={
-        "dagster/row_count": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count})
-    yield dg.MaterializeResult(asset_key=["core", "filing_facts"], metadata={
-        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems)})
-    yield dg.MaterializeResult(asset_key=["core", "reported_measures"], metadata={"dagster/row_count": len(measures)})
+    return dg.MaterializeResult(metadata={
+        "cik": company.cik, "filings": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count,
+        "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems), "reported_measures": len(measures),
+    })
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["core", "filings"], deps=[staged_filing_documents], group_name="core", kinds={"duckdb"},
+                     description="Each company's 10-K/10-Q filings: accession, form, report and filing dates, "
+                                 "document URL, parse status."),
+        dg.AssetSpec(["core", "filing_facts"], deps=[staged_filing_documents], group_name="core", kinds={"duckdb"},
+                     description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix "
+                                 "(company extensions included), value in USD or its unit, period, dimensions "
+                                 "(axis -> member), decimals."),
+        dg.AssetSpec(["core", "reported_measures"], deps=[staged_filing_documents], group_name="core",
+                     kinds={"duckdb"},
+                     description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
+                                 "(Amazon's free-cash-flow reconciliations), per year column, in USD."),
+    ],
+)
+def load_filing_tables(sec: SecResource, warehouse_db: WarehouseResource):
+    """The filing tables reloaded from every company's partitions by one writer, in one transaction
+    (core.filing_warnings with them)."""
+    root = sec.settings().warehouse_dir / "filings_parquet"
+    files = {table: sorted(str(p) for p in (root / table).glob("cik=*.parquet")) for table in FILING_TABLES}
+    with warehouse_db.connect() as conn, warehouse.transaction(conn):
+        if all(files.values()):
+            warehouse.run_sql(conn, "core/filing_tables__from_parquet", **files)
+        counts = {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}
+    for table in ("filings", "filing_facts", "reported_measures"):
+        yield dg.MaterializeResult(asset_key=["core", table], metadata={"dagster/row_count": counts[table]})

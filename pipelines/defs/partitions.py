@@ -3,3 +3,8 @@
 import dagster as dg
 
 company_partitions = dg.DynamicPartitionsDefinition(name="company")
+
+# On the partition steps that call SEC: the partition job runs at most one at a time (its executor's
+# tag limit), and a deployment's pool "sec_api" (limit 1) keeps concurrent runs to one as well, so
+# the 10 requests/s budget is never spent twice.
+SEC_TAG = "capexwatch/sec"

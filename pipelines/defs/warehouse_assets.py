@@ -10,7 +10,8 @@ from pipelines.defs.resources import WarehouseResource
 from pipelines.lib import concepts, warehouse
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
-# sql file (= table) -> the tables it reads. Order is the build order.
+# sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
+# script can build the warehouse without Dagster.
 SQL_TABLES: dict[str, list[str]] = {
     "core/concept_map": [],
     "staging/periodic_facts": ["core/facts", "core/filing_facts"],
@@ -25,11 +26,11 @@ SQL_TABLES: dict[str, list[str]] = {
     "marts/quarterly": ["core/metrics_wide"],
     "marts/annual": ["core/metrics_wide"],
     "marts/ttm": ["core/metrics_wide"],
+    "core/company_reference": [],
     "marts/calendar_totals": ["marts/quarterly", "core/company_reference"],
     "core/cloud_segments": [],
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
-    "core/company_reference": [],
     "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
     "views/cash_conversion": ["marts/ttm"],
     "views/hyperscaler_totals": ["marts/calendar_totals"],

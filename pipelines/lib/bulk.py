@@ -1,8 +1,9 @@
 """SEC's nightly companyfacts bulk archive (companyfacts.zip, every filer) into Parquet partitions.
 
 Each company's JSON is read straight from the zip (never unpacked to disk) by DuckDB's JSON reader,
-flattened and typed by the same SQL as the per-company path, and written as one Parquet file per company. Work is spread over
-processes, each holding one company at a time, so memory does not grow with the archive. An
+flattened and typed by the same SQL as the per-company path, and written as the company's fact
+partition (see fact_partitions), which core.facts then loads. Work is spread over processes, each
+holding one company at a time, so memory does not grow with the archive. An
 entry whose CRC-32 (stored in the zip for every member) is unchanged since the last run is
 skipped: a nightly re-run touches only the companies whose facts changed.
 """
@@ -21,7 +22,7 @@ from typing import Callable
 import duckdb
 import fsspec
 
-from pipelines.lib import companyfacts, warehouse
+from pipelines.lib import companyfacts, fact_partitions
 from pipelines.lib.raw_store import write_atomically
 
 _ENTRY = re.compile(r"CIK(\d{10})\.json$")
@@ -53,10 +54,6 @@ class IngestResult:
     processed: list[EntryResult]
     skipped: int
 
-    @property
-    def changed_ciks(self) -> list[str]:
-        return [r.cik for r in self.processed if r.error is None]
-
 
 @functools.lru_cache(maxsize=1)
 def _reader(archive: str) -> duckdb.DuckDBPyConnection:
@@ -72,10 +69,13 @@ def ingest_entry(archive: str, name: str, out_dir: str) -> EntryResult:
     with zipfile.ZipFile(archive) as bundle:
         info = bundle.getinfo(name)
     cik = _ENTRY.search(name).group(1)
+    root = Path(out_dir)
     try:
-        written = companyfacts.write_partition(_reader(archive), f"zip://{name}", companyfacts.partition_path(Path(out_dir), cik))
+        written = companyfacts.write_partition(_reader(archive), f"zip://{name}", fact_partitions.partition_path(root, cik))
     except companyfacts.MalformedCompanyFacts as exc:
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, str(exc))
+    fact_partitions.write_record(root, cik, company=written.entity_name, status="loaded",
+                                 source=f"bulk archive {Path(archive).name}", raw_sha256=f"crc32:{info.CRC:08x}")
     return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected, str(written.path))
 
 
@@ -103,16 +103,3 @@ def ingest(
             progress(done, len(todo), result)
     write_atomically(manifest_path, json.dumps(seen, indent=0).encode())
     return IngestResult(entries=len(members), processed=processed, skipped=len(members) - len(todo))
-
-
-def load_into_warehouse(conn: duckdb.DuckDBPyConnection, result: IngestResult) -> int:
-    """Replace the changed companies' rows of core.facts (and their rejected facts) from their
-    partitions, in one transaction."""
-    files = [r.path for r in result.processed if r.error is None and r.path]
-    # DuckDB spills to disk past this, so the load's memory does not grow with the archive
-    conn.execute("set memory_limit = '512MB'")
-    with warehouse.transaction(conn):
-        warehouse.run_sql(conn, "core/facts__delete_companies", ciks=result.changed_ciks)
-        if files:
-            warehouse.run_sql(conn, "core/facts__from_parquet", files=files)
-    return sum(r.facts for r in result.processed if r.error is None)

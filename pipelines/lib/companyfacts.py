@@ -40,11 +40,6 @@ class Partition:
     entity_name: str | None
 
 
-def partition_path(root: Path, cik: str) -> Path:
-    """Hive-style, so DuckDB and other engines can prune by company."""
-    return root / f"cik={cik}" / "facts.parquet"
-
-
 def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that knows companyfacts_rows(); in-memory unless given one."""
     conn = conn or duckdb.connect()

@@ -1,0 +1,94 @@
+"""Scale-out: per-company runs in parallel with the multiprocess executor (steps in their own
+processes, two companies at once), one writer loading their partitions; and the Kubernetes
+deployment's configuration loaded and validated against the Definitions."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+from dagster._core.definitions.reconstruct import ReconstructableJob
+from dagster._core.instance.config import dagster_instance_config
+
+from pipelines.definitions import build_definitions
+from pipelines.lib.settings import PROJECT_DIR
+
+DEPLOY = PROJECT_DIR / "deploy" / "k8s"
+
+
+def refresh_companies() -> dg.JobDefinition:
+    """Rebuilt in each step's process from the environment (CAPEXWATCH_WAREHOUSE_DIR)."""
+    return build_definitions().resolve_job_def("refresh_companies")
+
+
+def test_company_runs_in_parallel_processes_then_one_writer_loads_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAPEXWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    (tmp_path / "dagster_home").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
+    instance.add_dynamic_partitions("company", ["GOOGL", "NVDA"])
+    job = ReconstructableJob.for_file(__file__, "refresh_companies")
+    results: dict[str, tuple[bool, list[dg.DagsterEvent], str]] = {}
+
+    def run(key: str) -> None:
+        with dg.execute_job(job, instance, tags={"dagster/partition": key}) as result:
+            results[key] = (result.success, [e for e in result.all_events if e.is_step_start], result.run_id)
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in ("GOOGL", "NVDA")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(success for success, _, _ in results.values())
+    windows = []
+    for key, (_, starts, run_id) in results.items():
+        # every step in a process of its own, none in this one
+        assert len({e.pid for e in starts}) == 4 and os.getpid() not in {e.pid for e in starts}
+        stats = instance.get_run_stats(run_id)
+        windows.append((stats.start_time, stats.end_time))
+    (a_start, a_end), (b_start, b_end) = windows
+    assert a_start < b_end and b_start < a_end  # the two companies' runs overlapped
+    parquet = tmp_path / "warehouse" / "facts_parquet"
+    assert sorted(p.parent.name for p in parquet.glob("cik=*/facts.parquet")) == ["cik=0001045810", "cik=0001652044"]
+
+    defs = build_definitions()
+    build = defs.resolve_job_def("build_warehouse").execute_in_process(instance=instance, raise_on_error=False)
+    assert build.success
+    with duckdb.connect(str(tmp_path / "warehouse" / "capexwatch.duckdb"), read_only=True) as conn:
+        loaded = conn.execute("select ticker, facts from core.companies order by ticker").fetchall()
+        capex = conn.execute("select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025").fetchall()
+    assert loaded == [("GOOGL", 20324), ("NVDA", 26903)]
+    assert capex == [(91_447_000_000,)]
+
+
+def test_kubernetes_deployment_loads_with_its_executor_and_config():
+    from pipelines.deployments import defs
+
+    dg.Definitions.validate_loadable(defs)
+    job = defs.resolve_job_def("refresh_companies")
+    assert job.executor_def.name == "k8s"
+    assert defs.resolve_job_def("build_warehouse").executor_def.name == "in_process"
+    run_config = yaml.safe_load((DEPLOY / "run_config.yaml").read_text())
+    validation = dg.validate_run_config(job, run_config)
+    assert validation["execution"]["k8s"]["job_image"] == "ghcr.io/capexwatch/capexwatch:latest"
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(job, {"execution": {"config": {"max_concurrent": "many"}}})
+
+
+def test_kubernetes_instance_and_chart_values_agree():
+    config, _ = dagster_instance_config(str(DEPLOY), "dagster.yaml")  # Dagster's own schema check
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["run_launcher"]["class"] == "K8sRunLauncher"
+    values = yaml.safe_load((DEPLOY / "values.yaml").read_text())
+    deployment = values["dagster-user-deployments"]["deployments"][0]
+    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "pipelines.deployments"]
+    storage = list(yaml.safe_load_all((DEPLOY / "storage.yaml").read_text()))
+    names = {doc["kind"]: doc["metadata"]["name"] for doc in storage if doc}
+    # every piece names the same volume claim and settings
+    assert deployment["volumes"][0]["persistentVolumeClaim"]["claimName"] == names["PersistentVolumeClaim"]
+    assert config["run_launcher"]["config"]["volumes"][0]["persistent_volume_claim"]["claim_name"] == names["PersistentVolumeClaim"]
+    assert deployment["envConfigMaps"][0]["name"] == names["ConfigMap"]
+    assert config["run_launcher"]["config"]["env_config_maps"] == [names["ConfigMap"]]
