@@ -67,10 +67,10 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
         fact_partitions.write_record(root, company.cik, ticker=company.ticker, company=company.name,
                                      status="no offline data")
         return dg.MaterializeResult(metadata={"status": "no offline data", "cik": company.cik})
-    if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker:
+    target = fact_partitions.partition_path(root, company.cik)
+    if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker and target.is_file():
         return dg.MaterializeResult(metadata={"status": "loaded", "cik": company.cik, "unchanged": True})
-    written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)),
-                                           fact_partitions.partition_path(root, company.cik))
+    written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)), target)
     fact_partitions.write_record(
         root, company.cik, ticker=company.ticker,
         company=company.name if company.ticker or not written.entity_name else written.entity_name,

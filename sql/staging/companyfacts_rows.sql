@@ -14,59 +14,69 @@ with documents as (
     })
 ),
 
-taxonomies as (select cik, entityName, unnest(map_entries(facts)) as taxonomy from documents),
+taxonomies as (
+    select lpad(cik ->> '$', 10, '0') as cik, entityName, unnest(map_entries(facts)) as taxonomy from documents
+),
 tags as (select cik, entityName, taxonomy.key as taxonomy, unnest(map_entries(taxonomy.value)) as tag from taxonomies),
 units as (select cik, entityName, taxonomy, tag.key as tag, unnest(map_entries(tag.value.units)) as unit from tags),
 facts as (select cik, entityName, taxonomy, tag, unit.key as unit, unnest(unit.value) as fact from units),
 
-checked as (
+typed as (
+    -- each field read and cast once; the checks below look only at the results
+    select
+        *,
+        json_type(fact.val) as value_type,
+        try_cast(fact."start" as date) as period_start,
+        try_cast(fact."end" as date) as period_end,
+        try_cast(fact.filed as date) as filed
+    from facts
+),
+
+missing as (
     select
         *,
         concat_ws(', ',
             if(coalesce(fact."end", '') = '', 'end', null),
-            if(fact.val is null or fact.val::varchar in ('null', '""'), 'val', null),
+            if(coalesce(value_type, 'NULL') = 'NULL' or (value_type = 'VARCHAR' and fact.val = '""'), 'val', null),
             if(coalesce(fact.accn, '') = '', 'accn', null),
             if(coalesce(fact.form, '') = '', 'form', null),
             if(coalesce(fact.filed, '') = '', 'filed', null)
-        ) as missing,
-        json_type(fact.val) in ('BIGINT', 'UBIGINT', 'DOUBLE') as numeric_value
-    from facts
+        ) as missing_fields
+    from typed
 ),
 
 reasons as (
     select
         *,
         case
-            when missing <> '' then 'missing field(s): ' || missing
-            when not numeric_value then 'value '
-                || if(json_type(fact.val) = 'VARCHAR', '''' || (fact.val ->> '$') || '''', fact.val::varchar)
+            when missing_fields <> '' then 'missing field(s): ' || missing_fields
+            when value_type not in ('BIGINT', 'UBIGINT', 'DOUBLE') then 'value '
+                || if(value_type = 'VARCHAR', '''' || (fact.val ->> '$') || '''', fact.val::varchar)
                 || ' is not a number'
-            when fact."start" is not null and try_strptime(fact."start", '%Y-%m-%d') is null
+            when fact."start" is not null and period_start is null
                 then 'start ''' || fact."start" || ''' is not a date (YYYY-MM-DD)'
-            when try_strptime(fact."end", '%Y-%m-%d') is null
-                then 'end ''' || fact."end" || ''' is not a date (YYYY-MM-DD)'
-            when try_strptime(fact.filed, '%Y-%m-%d') is null
-                then 'filed ''' || fact.filed || ''' is not a date (YYYY-MM-DD)'
+            when period_end is null then 'end ''' || fact."end" || ''' is not a date (YYYY-MM-DD)'
+            when filed is null then 'filed ''' || fact.filed || ''' is not a date (YYYY-MM-DD)'
         end as reason
-    from checked
+    from missing
 )
 
 select
-    lpad(cik ->> '$', 10, '0') as cik,
+    cik,
     entityName as entity_name,
     taxonomy,
     tag,
     unit,
-    try_cast(fact."start" as date) as period_start,
-    try_cast(fact."end" as date) as period_end,
-    if(numeric_value, fact.val::double, null) as value,
+    period_start,
+    period_end,
+    if(reason is null, fact.val::double, null) as value,
     fact.accn,
     try_cast(fact.fy as integer) as fy,
     fact.fp,
     fact.form,
-    try_cast(fact.filed as date) as filed,
+    filed,
     fact.frame,
-    date_diff('day', try_cast(fact."start" as date), try_cast(fact."end" as date)) + 1 as duration_days,
+    date_diff('day', period_start, period_end) + 1 as duration_days,
     reason,
     if(reason is null, null, left(to_json(fact)::varchar, 500)) as fact
 from reasons
