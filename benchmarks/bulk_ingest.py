@@ -28,6 +28,7 @@ import orjson
 
 from pipelines.defs.warehouse_assets import PREPARE, SQL_TABLES
 from pipelines.lib import bulk, fact_partitions, warehouse
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
@@ -76,9 +77,10 @@ def raw_limit(archive: Path, workers: int) -> tuple[float, int]:
 
 def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
     start = time.perf_counter()
-    bulk.ingest(archive, work / "parquet", workers=workers)
+    store = PartitionStore(work / "parquet")
+    bulk.ingest(archive, store, workers=workers)
     conn = warehouse.connect(work / "capexwatch.duckdb")
-    fact_partitions.load_changed(conn, work / "parquet")
+    fact_partitions.load_changed(conn, store)
     facts = conn.execute("select count(*) from core.facts").fetchall()[0][0]
     conn.close()
     return time.perf_counter() - start, facts
@@ -88,9 +90,10 @@ def to_marts(archive: Path, work: Path, workers: int) -> tuple[float, int, dict]
     """Archive -> core.facts -> every SQL transform through marts.quarterly: capexwatch's answer to
     the question edgartools is asked below."""
     start = time.perf_counter()
-    bulk.ingest(archive, work / "parquet", workers=workers)
+    store = PartitionStore(work / "parquet")
+    bulk.ingest(archive, store, workers=workers)
     conn = warehouse.connect(work / "capexwatch.duckdb")
-    fact_partitions.load_changed(conn, work / "parquet")
+    fact_partitions.load_changed(conn, store)
     for name in SQL_TABLES:
         PREPARE.get(name, lambda _: None)(conn)
         warehouse.run_sql(conn, name)

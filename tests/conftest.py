@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import companyfacts
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.refresh import RefreshReport, run_refresh
 
 import reliability_log
@@ -48,8 +49,9 @@ def flatten(content: bytes | Path, tmp_path: Path) -> pd.DataFrame:
     if isinstance(content, bytes):
         (tmp_path / "companyfacts.json").write_bytes(content)
         content = tmp_path / "companyfacts.json"
-    written = companyfacts.write_partition(companyfacts.flattener(), str(content), tmp_path / "facts.parquet")
-    return duckdb.read_parquet(str(written.path)).df()
+    with PartitionStore(tmp_path).writing("facts.parquet") as target:  # published only when complete
+        companyfacts.write_partition(companyfacts.flattener(), str(content), target)
+    return duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
 
 
 def one(conn: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:

@@ -17,6 +17,7 @@ from pipelines.defs.bulk_assets import BulkIngestConfig, archive_path, bulk_comp
 from pipelines.defs.company_assets import company_facts
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import bulk, fact_partitions, warehouse
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.raw_store import InvalidResponse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from test_live_mode import UA
@@ -37,12 +38,12 @@ def write_archive(path: Path, companies: int, change: dict[int, bytes] | None = 
 
 def test_archive_to_partitions_and_core_facts(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 6)
-    result = bulk.ingest(archive, tmp_path / "parquet")
+    result = bulk.ingest(archive, PartitionStore(tmp_path / "parquet"))
     assert (result.entries, result.skipped, len(result.processed)) == (6, 0, 6)
     expected = [len(flatten(file, tmp_path)) for file in SNAPSHOT]
     assert sorted(r.facts for r in result.processed) == sorted(expected * 2)
     conn = warehouse.connect(tmp_path / "w.duckdb")
-    assert len(fact_partitions.load_changed(conn, tmp_path / "parquet")) == 6
+    assert len(fact_partitions.load_changed(conn, PartitionStore(tmp_path / "parquet"))) == 6
     assert conn.execute("select count(*) from core.facts").fetchall()[0][0] == 2 * sum(expected)
     companies = conn.execute("select count(*), min(company), min(source), min(raw_sha256) from core.companies").fetchall()[0]
     assert companies[:3] == (6, "ALPHABET INC.", "bulk archive companyfacts.zip")
@@ -56,7 +57,7 @@ def test_archive_to_partitions_and_core_facts(tmp_path):
 
 
 def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
-    out = tmp_path / "parquet"
+    out = PartitionStore(tmp_path / "parquet")
     conn = warehouse.connect(tmp_path / "w.duckdb")
     bulk.ingest(write_archive(tmp_path / "a.zip", 9), out)
     fact_partitions.load_changed(conn, out)

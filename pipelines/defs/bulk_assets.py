@@ -31,7 +31,7 @@ def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfi
     User-Agent and rate limit), read from the zip without unpacking it, as the companies' Parquet
     partitions (warehouse/facts_parquet/cik=##########/), which core.facts loads; only companies
     whose entry changed since the last run are processed."""
-    out_dir = sec.settings().facts_parquet_dir
+    store = sec.settings().partition_store("facts_parquet")
     started = time.perf_counter()
 
     def progress(done: int, total: int, result: bulk.EntryResult) -> None:
@@ -39,12 +39,12 @@ def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfi
             rate = done / (time.perf_counter() - started)
             context.log.info(f"{done}/{total} companies, {rate:.1f} companies/s ({result.name})")
 
-    result = bulk.ingest(archive_path(config, sec), out_dir, workers=config.workers, progress=progress)
+    result = bulk.ingest(archive_path(config, sec), store, workers=config.workers, progress=progress)
     errors = [r.error for r in result.processed if r.error]
     for error in errors:
         context.log.warning(error)
     return dg.MaterializeResult(metadata={
         "entries": result.entries, "processed": len(result.processed), "skipped_unchanged": result.skipped,
         "facts": sum(r.facts for r in result.processed), "errors": len(errors),
-        "partitions": dg.MetadataValue.path(str(out_dir)),
+        "partitions": store.url,
     })

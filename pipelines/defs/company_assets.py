@@ -57,27 +57,28 @@ def raw_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.
 )
 def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """One company's facts, flattened and typed, as its Parquet partition
-    (warehouse/facts_parquet/cik=##########/), rejected facts kept with their reason; a raw copy
+    (facts_parquet/cik=##########/ under the warehouse folder or CAPEXWATCH_PARTITIONS_URL), rejected facts kept with their reason; a raw copy
     already flattened is not flattened again. A company without data is recorded as such."""
     company = company_for(context.partition_key, sec)
-    root, url = sec.settings().facts_parquet_dir, sec.companyfacts_url(company.cik)
+    store, url = sec.settings().partition_store("facts_parquet"), sec.companyfacts_url(company.cik)
     meta = sec.raw_store().read_meta(url)
-    record = fact_partitions.read_record(root, company.cik)
+    record = fact_partitions.read_record(store, company.cik)
     if meta is None:
-        fact_partitions.write_record(root, company.cik, ticker=company.ticker, company=company.name,
+        fact_partitions.write_record(store, company.cik, ticker=company.ticker, company=company.name,
                                      status="no offline data")
         return dg.MaterializeResult(metadata={"status": "no offline data", "cik": company.cik})
-    target = fact_partitions.partition_path(root, company.cik)
-    if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker and target.is_file():
+    target = fact_partitions.partition_path(company.cik)
+    if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker and store.exists(target):
         return dg.MaterializeResult(metadata={"status": "loaded", "cik": company.cik, "unchanged": True})
-    written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)), target)
+    with store.writing(target) as local_file:
+        written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)), local_file)
     fact_partitions.write_record(
-        root, company.cik, ticker=company.ticker,
+        store, company.cik, ticker=company.ticker,
         company=company.name if company.ticker or not written.entity_name else written.entity_name,
         status="loaded", source=meta.source, raw_sha256=meta.sha256, fetched_at=meta.fetched_at)
     return dg.MaterializeResult(metadata={
         "status": "loaded", "cik": company.cik, "unchanged": False, "dagster/row_count": written.facts,
-        "rejected_facts": written.rejected, "path": dg.MetadataValue.path(str(written.path)),
+        "rejected_facts": written.rejected, "path": store.path(target),
     })
 
 
@@ -93,7 +94,7 @@ def company_facts(sec: SecResource, warehouse_db: WarehouseResource) -> dg.Mater
     replaced, in one transaction. core.companies records each company's outcome, including 'no
     offline data', and core.rejected_facts the facts that could not be used."""
     with warehouse_db.connect() as conn:
-        changed = fact_partitions.load_changed(conn, sec.settings().facts_parquet_dir)
+        changed = fact_partitions.load_changed(conn, sec.settings().partition_store("facts_parquet"))
         facts, companies = conn.execute("select count(*), count(distinct cik) from core.facts").fetchall()[0]
     return dg.MaterializeResult(metadata={
         "dagster/row_count": facts, "companies": companies, "companies_loaded": len(changed),

@@ -3,7 +3,6 @@ every numeric fact into the company's Parquet partitions; one writer loads them 
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -97,10 +96,6 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
 FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measures")
 
 
-def filing_partition(sec: SecResource, table: str, cik: str) -> Path:
-    return sec.settings().warehouse_dir / "filings_parquet" / table / f"cik={cik}.parquet"
-
-
 @dg.asset(
     key=["staging", "filing_documents"],
     deps=[raw_filing_documents],
@@ -111,7 +106,7 @@ def filing_partition(sec: SecResource, table: str, cik: str) -> Path:
 def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """Each landed document parsed into one company's rows of core.filings, core.filing_facts,
     core.filing_warnings and core.reported_measures, typed by the same SQL and written as Parquet
-    (warehouse/filings_parquet/<table>/cik=##########.parquet); a document that cannot be read is
+    (filings_parquet/<table>/cik=##########.parquet, see staging/companyfacts); a document that cannot be read is
     recorded, never stops the rest. Writes nothing shared, so partitions run in parallel."""
     company = company_for(context.partition_key, sec)
     path = manifest_path(sec, company.cik)
@@ -137,11 +132,10 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
             conn.register(view, frame)
             warehouse.run_sql(conn, statement)
             conn.unregister(view)
+    store = sec.settings().partition_store("filings_parquet")
     for table in FILING_TABLES:
-        target = filing_partition(sec, table, company.cik)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        conn.table(f"core.{table}").write_parquet(str(target.with_name(target.name + ".tmp")))
-        target.with_name(target.name + ".tmp").replace(target)
+        with store.writing(f"{table}/cik={company.cik}.parquet") as local_file:
+            conn.table(f"core.{table}").write_parquet(str(local_file))
     conn.close()
     parsed_count = sum(1 for f in filings if f[-1] == "parsed")
     return dg.MaterializeResult(metadata={
@@ -168,9 +162,10 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
 def load_filing_tables(sec: SecResource, warehouse_db: WarehouseResource):
     """The filing tables reloaded from every company's partitions by one writer, in one transaction
     (core.filing_warnings with them)."""
-    root = sec.settings().warehouse_dir / "filings_parquet"
-    files = {table: sorted(str(p) for p in (root / table).glob("cik=*.parquet")) for table in FILING_TABLES}
+    store = sec.settings().partition_store("filings_parquet")
+    files = {table: store.glob(f"{table}/cik=*.parquet") for table in FILING_TABLES}
     with warehouse_db.connect() as conn, warehouse.transaction(conn):
+        store.attach(conn)
         if all(files.values()):
             warehouse.run_sql(conn, "core/filing_tables__from_parquet", **files)
         counts = {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}

@@ -50,6 +50,7 @@ class SecResource(dg.ConfigurableResource):
     warehouse_dir: str | None = None
     snapshot_dir: str | None = None
     tickers: list[str] | None = None  # tickers or CIKs; unset: CAPEXWATCH_UNIVERSE or the default
+    partitions_url: str | None = None  # Parquet partitions: a folder or s3://...; unset: the warehouse folder
     data_url: str = "https://data.sec.gov"
     www_url: str = "https://www.sec.gov"
     max_requests_per_second: float = 10.0
@@ -65,6 +66,7 @@ class SecResource(dg.ConfigurableResource):
             "warehouse_dir": Path(self.warehouse_dir) if self.warehouse_dir else None,
             "snapshot_dir": Path(self.snapshot_dir) if self.snapshot_dir else None,
             "universe": tuple(self.tickers) if self.tickers else None,
+            "partitions_url": self.partitions_url,
         }
         resolved = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
         if resolved.mode == "live":

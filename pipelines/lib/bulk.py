@@ -23,7 +23,7 @@ import duckdb
 import fsspec
 
 from pipelines.lib import companyfacts, fact_partitions
-from pipelines.lib.raw_store import write_atomically
+from pipelines.lib.partition_store import PartitionStore
 
 _ENTRY = re.compile(r"CIK(\d{10})\.json$")
 ARCHIVE_PATH = "/Archives/edgar/daily-index/xbrl/companyfacts.zip"  # on www.sec.gov, rebuilt nightly
@@ -64,42 +64,42 @@ def _reader(archive: str) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def ingest_entry(archive: str, name: str, out_dir: str) -> EntryResult:
-    """One company: read, flatten, type, write its Parquet partition (runs in a worker process)."""
+def ingest_entry(archive: str, name: str, partitions_url: str) -> EntryResult:
+    """One company: read, flatten, type, publish its partition (runs in a worker process)."""
     with zipfile.ZipFile(archive) as bundle:
         info = bundle.getinfo(name)
     cik = _ENTRY.search(name).group(1)
-    root = Path(out_dir)
+    store = PartitionStore(partitions_url)
     try:
-        written = companyfacts.write_partition(_reader(archive), f"zip://{name}", fact_partitions.partition_path(root, cik))
+        with store.writing(fact_partitions.partition_path(cik)) as target:
+            written = companyfacts.write_partition(_reader(archive), f"zip://{name}", target)
     except companyfacts.MalformedCompanyFacts as exc:
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, str(exc))
-    fact_partitions.write_record(root, cik, company=written.entity_name, status="loaded",
+    fact_partitions.write_record(store, cik, company=written.entity_name, status="loaded",
                                  source=f"bulk archive {Path(archive).name}", raw_sha256=f"crc32:{info.CRC:08x}")
-    return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected, str(written.path))
+    return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected,
+                       store.path(fact_partitions.partition_path(cik)))
 
 
 def ingest(
     archive: Path,
-    out_dir: Path,
+    store: PartitionStore,
     workers: int = 2,
     progress: Callable[[int, int, EntryResult], None] = lambda done, total, result: None,
 ) -> IngestResult:
-    """Every changed company of the archive into out_dir/cik=##########/facts.parquet."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = out_dir / MANIFEST
-    seen: dict[str, int] = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    """Every changed company of the archive into the store's cik=##########/facts.parquet."""
+    seen: dict[str, int] = json.loads(store.read_bytes(MANIFEST) or b"{}")
     with zipfile.ZipFile(archive) as bundle:
         members = [info for info in bundle.infolist() if _ENTRY.search(info.filename)]
     todo = [info.filename for info in members if seen.get(info.filename) != info.CRC]
     processed: list[EntryResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(ingest_entry, str(archive), name, str(out_dir)) for name in todo]
+        futures = [pool.submit(ingest_entry, str(archive), name, store.url) for name in todo]
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
             processed.append(result)
             if result.error is None:
                 seen[result.name] = result.crc
             progress(done, len(todo), result)
-    write_atomically(manifest_path, json.dumps(seen, indent=0).encode())
+    store.write_bytes(MANIFEST, json.dumps(seen, indent=0).encode())
     return IngestResult(entries=len(members), processed=processed, skipped=len(members) - len(todo))

@@ -34,7 +34,6 @@ def validate(content: bytes) -> dict:
 
 @dataclass(frozen=True)
 class Partition:
-    path: Path
     facts: int
     rejected: int
     entity_name: str | None
@@ -49,25 +48,17 @@ def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyC
 
 def write_partition(conn: duckdb.DuckDBPyConnection, source: str, target: Path) -> Partition:
     """One companyfacts document (a path DuckDB can read) -> one Parquet file of its facts, the
-    rejected ones included with their reason. Written beside the target and renamed over it, so a
-    reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
+    rejected ones included with their reason (target: a local file, see PartitionStore.writing)."""
     try:
-        conn.sql("select * from companyfacts_rows(?)", params=[source]).write_parquet(str(temporary))
+        conn.sql("select * from companyfacts_rows(?)", params=[source]).write_parquet(str(target))
         facts, rejected, name = conn.execute(
             "select count(*) filter (reason is null), count(*) filter (reason is not null), any_value(entity_name) "
-            "from read_parquet(?)", [str(temporary)]).fetchall()[0]
-        if facts + rejected == 0:
-            _check_shape(conn, source)
+            "from read_parquet(?)", [str(target)]).fetchall()[0]
     except duckdb.Error as exc:
-        temporary.unlink(missing_ok=True)
         raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
-    except MalformedCompanyFacts:
-        temporary.unlink(missing_ok=True)
-        raise
-    temporary.replace(target)
-    return Partition(target, facts, rejected, name)
+    if facts + rejected == 0:
+        _check_shape(conn, source)
+    return Partition(facts, rejected, name)
 
 
 def _check_shape(conn: duckdb.DuckDBPyConnection, source: str) -> None:

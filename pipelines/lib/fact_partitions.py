@@ -1,53 +1,57 @@
 """The companyfacts partitions between the per-company work and the warehouse.
 
-Each company's facts live in their own Parquet file (facts_parquet/cik=##########/facts.parquet)
-with a small record beside it (company.json: who, where from, which raw copy). Producing a
-partition touches nothing shared, so partitions can be produced in parallel, by any number of
-processes or machines; core.facts is then brought up to date by one writer, which loads only the
-partitions whose record changed.
+Each company's facts live in their own Parquet file (facts_parquet/cik=##########/facts.parquet,
+on disk or in a bucket: see partition_store) with a small record beside it (company.json: who,
+where from, which raw copy). Producing a partition touches nothing shared, so partitions can be
+produced in parallel, by any number of processes or machines; core.facts is then brought up to
+date by one writer, which loads only the partitions whose record changed.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from pipelines.lib import warehouse
-from pipelines.lib.raw_store import write_atomically
+from pipelines.lib.partition_store import PartitionStore
 
 RECORD = "company.json"
 RECORD_FIELDS = ("cik", "ticker", "company", "status", "source", "raw_sha256", "fetched_at")
 
 
-def partition_path(root: Path, cik: str) -> Path:
+def partition_path(cik: str) -> str:
     """Hive-style, so DuckDB and other engines can prune by company."""
-    return root / f"cik={cik}" / "facts.parquet"
+    return f"cik={cik}/facts.parquet"
 
 
-def write_record(root: Path, cik: str, **fields: object) -> None:
+def record_path(cik: str) -> str:
+    return f"cik={cik}/{RECORD}"
+
+
+def write_record(store: PartitionStore, cik: str, **fields: object) -> None:
     """Written after the Parquet file: a record names a partition that is complete."""
     record = {name: fields.get(name) for name in RECORD_FIELDS} | {"cik": cik}
-    write_atomically(partition_path(root, cik).with_name(RECORD), json.dumps(record).encode())
+    store.write_bytes(record_path(cik), json.dumps(record).encode())
 
 
-def read_record(root: Path, cik: str) -> dict | None:
-    path = partition_path(root, cik).with_name(RECORD)
-    return json.loads(path.read_text()) if path.is_file() else None
+def read_record(store: PartitionStore, cik: str) -> dict | None:
+    content = store.read_bytes(record_path(cik))
+    return json.loads(content) if content is not None else None
 
 
-def records(root: Path) -> pd.DataFrame:
-    rows = [json.loads(path.read_text()) for path in sorted(root.glob(f"cik=*/{RECORD}"))]
+def records(store: PartitionStore) -> pd.DataFrame:
+    rows = [json.loads(content) for content in store.read_many(store.glob(f"cik=*/{RECORD}"))]
     return pd.DataFrame.from_records(rows, columns=list(RECORD_FIELDS))
 
 
-def load_changed(conn: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> list[str]:
     """Bring core.facts, core.rejected_facts and core.companies up to the partitions, in one
     transaction, touching only companies whose record differs from what core.companies holds.
     A company recorded without data keeps the facts it had. Returns the companies loaded."""
-    conn.register("partition_records", records(root))
+    conn.register("partition_records", records(store))
+    store.attach(conn)
     rows = conn.execute(
         "select r.cik, r.status = 'loaded' from partition_records r left join core.companies c using (cik) "
         "where c.cik is null or r.status is distinct from c.status "
@@ -60,7 +64,7 @@ def load_changed(conn: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
         if with_data:
             warehouse.run_sql(conn, "core/facts__delete_companies", ciks=with_data)
             warehouse.run_sql(conn, "core/facts__from_parquet",
-                              files=[str(partition_path(root, cik)) for cik in with_data])
+                              files=[store.path(partition_path(cik)) for cik in with_data])
         if changed:
             warehouse.run_sql(conn, "core/companies__from_records", ciks=changed)
     conn.unregister("partition_records")

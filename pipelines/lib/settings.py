@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lib.partition_store import PartitionStore
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = PACKAGE_DIR.parent
 SNAPSHOT_DIR = PACKAGE_DIR / "snapshot"
@@ -35,6 +37,7 @@ class Settings:
     warehouse_dir: Path
     snapshot_dir: Path
     universe: tuple[str, ...]  # tickers or CIKs as the user wrote them; empty = default
+    partitions_url: str = ""  # folder or bucket (s3://...) for the Parquet partitions; "" = warehouse_dir
 
     @property
     def database_path(self) -> Path:
@@ -44,10 +47,9 @@ class Settings:
     def raw_dir(self) -> Path:
         return self.warehouse_dir / "raw"
 
-    @property
-    def facts_parquet_dir(self) -> Path:
-        """One Parquet file per company (cik=##########/facts.parquet), from either path."""
-        return self.warehouse_dir / "facts_parquet"
+    def partition_store(self, name: str) -> PartitionStore:
+        """facts_parquet (one file per company, from either path) or filings_parquet, on disk or in a bucket."""
+        return PartitionStore(f"{(self.partitions_url or str(self.warehouse_dir)).rstrip('/')}/{name}")
 
 
 def validate_user_agent(user_agent: str | None) -> str:
@@ -78,4 +80,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         warehouse_dir=Path(env.get("CAPEXWATCH_WAREHOUSE_DIR") or PROJECT_DIR / "warehouse"),
         snapshot_dir=Path(env.get("CAPEXWATCH_SNAPSHOT_DIR") or SNAPSHOT_DIR),
         universe=universe,
+        partitions_url=env.get("CAPEXWATCH_PARTITIONS_URL", ""),
     )
