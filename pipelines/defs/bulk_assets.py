@@ -29,8 +29,8 @@ def archive_path(config: BulkIngestConfig, sec: SecResource) -> Path:
 def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfig, sec: SecResource) -> dg.MaterializeResult:
     """Every company of a companyfacts bulk archive (live: SEC's nightly one, downloaded with the same
     User-Agent and rate limit), read from the zip without unpacking it, as the companies' Parquet
-    partitions (warehouse/facts_parquet/cik=##########/), which core.facts loads; only companies
-    whose entry changed since the last run are processed."""
+    partitions (facts_parquet/cik=##########/, in the warehouse folder or a bucket), which
+    core.facts loads; only companies whose entry changed since the last run are processed."""
     store = sec.settings().partition_store("facts_parquet")
     started = time.perf_counter()
 

@@ -52,10 +52,7 @@ def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> list
     A company recorded without data keeps the facts it had. Returns the companies loaded."""
     conn.register("partition_records", records(store))
     store.attach(conn)
-    rows = conn.execute(
-        "select r.cik, r.status = 'loaded' from partition_records r left join core.companies c using (cik) "
-        "where c.cik is null or r.status is distinct from c.status "
-        "or r.raw_sha256 is distinct from c.raw_sha256 or r.ticker is distinct from c.ticker order by 1").fetchall()
+    rows = conn.execute(warehouse.sql_text("core/facts__changed_partitions")).fetchall()
     changed = [cik for cik, _ in rows]
     with_data = [cik for cik, loaded in rows if loaded]
     conn.execute("set memory_limit = '512MB'")  # DuckDB spills past this: the load does not grow with the universe
