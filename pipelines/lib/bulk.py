@@ -64,10 +64,11 @@ def _reader(archive: str) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def ingest_entry(archive: str, name: str, partitions_url: str) -> EntryResult:
-    """One company: read, flatten, type, publish its partition (runs in a worker process)."""
-    with zipfile.ZipFile(archive) as bundle:
-        info = bundle.getinfo(name)
+def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> EntryResult:
+    """One company: read, flatten, type, publish its partition (runs in a worker process). The
+    entry's directory record comes from the caller: SEC's archive has ~18,000 entries, and
+    reading its directory again for each would cost more than the entry itself."""
+    name = info.filename
     cik = _ENTRY.search(name).group(1)
     store = PartitionStore(partitions_url)
     try:
@@ -91,10 +92,10 @@ def ingest(
     seen: dict[str, int] = json.loads(store.read_bytes(MANIFEST) or b"{}")
     with zipfile.ZipFile(archive) as bundle:
         members = [info for info in bundle.infolist() if _ENTRY.search(info.filename)]
-    todo = [info.filename for info in members if seen.get(info.filename) != info.CRC]
+    todo = [info for info in members if seen.get(info.filename) != info.CRC]
     processed: list[EntryResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(ingest_entry, str(archive), name, store.url) for name in todo]
+        futures = [pool.submit(ingest_entry, str(archive), info, store.url) for info in todo]
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
             processed.append(result)

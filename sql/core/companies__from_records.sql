@@ -4,14 +4,14 @@ insert or replace into core.companies
 with counts as (
     select cik, count(*) as facts, max(filed) as latest_filed
     from core.facts
-    where list_contains($ciks, cik)
+    where cik in (select unnest($ciks))
     group by cik
 ),
 
 rejected as (
     select cik, count(*) as rejected_facts
     from core.rejected_facts
-    where list_contains($ciks, cik)
+    where cik in (select unnest($ciks))
     group by cik
 )
 
@@ -30,4 +30,4 @@ select
 from partition_records r
 left join counts using (cik)
 left join rejected using (cik)
-where list_contains($ciks, r.cik)
+where r.cik in (select unnest($ciks))
