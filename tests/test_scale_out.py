@@ -78,6 +78,16 @@ def test_kubernetes_deployment_loads_with_its_executor_and_config():
         dg.validate_run_config(job, {"execution": {"config": {"max_concurrent": "many"}}})
 
 
+def test_local_instance_config_is_valid_and_limits_sec_steps():
+    config, _ = dagster_instance_config(str(PROJECT_DIR / "deploy" / "local"), "dagster.yaml")
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 2
+    graph = build_definitions().resolve_asset_graph()
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+    assert {key for key, names in pools.items() if names and "sec_api" in names} == {
+        "raw/companyfacts", "raw/filing_documents"}
+
+
 def test_kubernetes_instance_and_chart_values_agree():
     config, _ = dagster_instance_config(str(DEPLOY), "dagster.yaml")  # Dagster's own schema check
     assert config["concurrency"]["pools"]["default_limit"] == 1
