@@ -77,13 +77,17 @@ def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
 def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 3)
     sec, warehouse_db = offline_resources(tmp_path / "wh")
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize([bulk_companyfacts, company_facts], resources={"sec": sec, "warehouse_db": warehouse_db},
-                            run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}})
+                            run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}},
+                            instance=instance)
     metadata = result.asset_materializations_for_node("bulk__companyfacts")[0].metadata
     assert (metadata["entries"].value, metadata["processed"].value, metadata["errors"].value) == (3, 3, 0)
     assert result.asset_materializations_for_node("core__facts")[0].metadata["companies_loaded"].value == 3
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         assert conn.execute("select count(distinct cik) from core.facts").fetchall()[0][0] == 3
+    progress = [e.user_message for e in instance.all_logs(result.run_id) if "companies/s" in e.user_message]
+    assert len(progress) == 1 and progress[0].startswith("3/3 companies, ")  # done / total, rate
 
 
 def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path):
