@@ -106,8 +106,9 @@ FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measure
 def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """Each landed document parsed into one company's rows of core.filings, core.filing_facts,
     core.filing_warnings and core.reported_measures, typed by the same SQL and written as Parquet
-    (filings_parquet/<table>/cik=##########.parquet, see staging/companyfacts); a document that cannot be read is
-    recorded, never stops the rest. Writes nothing shared, so partitions run in parallel."""
+    (filings_parquet/<table>/cik=##########.parquet, stored like staging/companyfacts); a document
+    that cannot be read is recorded, never stops the rest. Writes nothing shared, so partitions
+    run in parallel."""
     company = company_for(context.partition_key, sec)
     path = manifest_path(sec, company.cik)
     entries = json.loads(path.read_text()) if path.is_file() else []
