@@ -24,6 +24,7 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from pipelines.defs.warehouse_assets import PREPARE, SQL_TABLES
@@ -75,12 +76,18 @@ def raw_limit(archive: Path, workers: int) -> tuple[float, int]:
     return time.perf_counter() - start, facts
 
 
-def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
-    start = time.perf_counter()
+def into_core_facts(archive: Path, work: Path, workers: int) -> duckdb.DuckDBPyConnection:
+    """The archive's changed companies as partitions, loaded into core.facts; the open warehouse."""
     store = PartitionStore(work / "parquet")
     bulk.ingest(archive, store, workers=workers)
     conn = warehouse.connect(work / "capexwatch.duckdb")
     fact_partitions.load_changed(conn, store)
+    return conn
+
+
+def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    conn = into_core_facts(archive, work, workers)
     facts = conn.execute("select count(*) from core.facts").fetchall()[0][0]
     conn.close()
     return time.perf_counter() - start, facts
@@ -90,10 +97,7 @@ def to_marts(archive: Path, work: Path, workers: int) -> tuple[float, int, dict]
     """Archive -> core.facts -> every SQL transform through marts.quarterly: capexwatch's answer to
     the question edgartools is asked below."""
     start = time.perf_counter()
-    store = PartitionStore(work / "parquet")
-    bulk.ingest(archive, store, workers=workers)
-    conn = warehouse.connect(work / "capexwatch.duckdb")
-    fact_partitions.load_changed(conn, store)
+    conn = into_core_facts(archive, work, workers)
     for name in SQL_TABLES:
         PREPARE.get(name, lambda _: None)(conn)
         warehouse.run_sql(conn, name)

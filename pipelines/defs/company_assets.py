@@ -56,9 +56,10 @@ def raw_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.
     kinds={"parquet"},
 )
 def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
-    """One company's facts, flattened and typed, as its Parquet partition
-    (facts_parquet/cik=##########/ under the warehouse folder or CAPEXWATCH_PARTITIONS_URL), rejected facts kept with their reason; a raw copy
-    already flattened is not flattened again. A company without data is recorded as such."""
+    """One company's facts, flattened and typed, as its Parquet partition (facts_parquet/cik=…/
+    under the warehouse folder or CAPEXWATCH_PARTITIONS_URL), rejected facts kept with their
+    reason; a raw copy already flattened is not flattened again. A company without data is
+    recorded as such."""
     company = company_for(context.partition_key, sec)
     store, url = sec.settings().partition_store("facts_parquet"), sec.companyfacts_url(company.cik)
     meta = sec.raw_store().read_meta(url)

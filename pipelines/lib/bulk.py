@@ -44,8 +44,7 @@ class EntryResult:
     bytes: int
     facts: int
     rejected: int
-    path: str | None  # the Parquet partition, None when the entry could not be read
-    error: str | None = None
+    error: str | None = None  # why the entry could not be read; its partition was left as it was
 
 
 @dataclass
@@ -75,11 +74,10 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
         with store.writing(fact_partitions.partition_path(cik)) as target:
             written = companyfacts.write_partition(_reader(archive), f"zip://{name}", target)
     except companyfacts.MalformedCompanyFacts as exc:
-        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, None, str(exc))
+        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, str(exc))
     fact_partitions.write_record(store, cik, company=written.entity_name, status="loaded",
                                  source=f"bulk archive {Path(archive).name}", raw_sha256=f"crc32:{info.CRC:08x}")
-    return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected,
-                       store.path(fact_partitions.partition_path(cik)))
+    return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected)
 
 
 def ingest(
