@@ -16,9 +16,9 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import query, warehouse, workbook
+from pipelines.lib import publish, query, warehouse, workbook
 from pipelines.lib.settings import ConfigError
-from pipelines.refresh import BuildFailed, run_refresh
+from pipelines.refresh import run_refresh
 
 DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
                    "marts.cloud_vs_capex"]
@@ -32,8 +32,8 @@ def one_line_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning, BuildFailed,
-                query.QueryError, OSError, ValueError) as exc:
+        except (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning, publish.WarehouseHeld,
+                publish.BuildRunning, query.QueryError, OSError, ValueError) as exc:
             raise click.ClickException(query.first_line(exc)) from exc
         except duckdb.Error as exc:
             raise click.ClickException(f"warehouse error: {query.first_line(exc)}") from exc
@@ -56,16 +56,20 @@ def main() -> None:
 def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> None:
     """Fetch SEC data for each company, rebuild the warehouse, run the checks, print a summary.
 
-    The rebuild happens in a copy that replaces the warehouse only when it succeeded, so
-    queries running meanwhile see the previous state, and an interrupted refresh loses nothing."""
+    The rebuild happens in a private copy that replaces the warehouse only when it succeeded and no
+    ERROR-severity check failed, so queries running meanwhile see the previous state, and an
+    interrupted or refused refresh loses nothing."""
     sec = SecResource(mode=mode, tickers=list(tickers) or None)
     warehouse_db = WarehouseResource()
     click.echo(f"capexwatch refresh ({sec.settings().mode}) -> {warehouse_db.path()}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds)
-    for failed in report.failed_checks:
-        click.echo(f"check not passed: {failed}")
-    _print_summary(warehouse_db.path())
+    if report.build:
+        click.echo(describe_build(report.build))
+    if not report.build_ok:
+        click.echo(f"warehouse not published: {report.build_error}", err=True)
+    if warehouse_db.path().is_file():
+        _print_summary(warehouse_db.path())
     sys.exit(0 if report.ok else 1)
 
 
@@ -81,7 +85,10 @@ def summary() -> None:
 @click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
 @one_line_errors
 def sql(statement: str, fmt: str) -> None:
-    """Run STATEMENT on the warehouse (read-only) and print the result."""
+    """Run one read-only STATEMENT (SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN) on the warehouse.
+
+    It can read the warehouse and nothing else: other files, settings and extensions are out of
+    reach, and writing files is what `capexwatch export` is for."""
     click.echo(query.render(query.run(WarehouseResource().path(), statement), fmt))
 
 
@@ -143,8 +150,12 @@ def companies(fmt: str) -> None:
 @main.command()
 @one_line_errors
 def status() -> None:
-    """Freshness of each company's data and the result of every data-quality check, now."""
+    """The last build's outcome (a refused one with the rows that stopped it), the freshness of each
+    company's data and the result of every data-quality check on the published state, now."""
     path = WarehouseResource().path()
+    record = publish.read_record(path)
+    click.echo(describe_build(record) if record else "no build recorded yet")
+    click.echo("")
     stale = query.run(path, warehouse.sql_text("checks/stale_companies"), {"as_of": dt.date.today().isoformat()})
     click.echo(f"freshness (latest quarter ended within 150 days of {dt.date.today()}):")
     click.echo(query.render(stale, "table") if len(stale) else "all companies are fresh")
@@ -155,6 +166,20 @@ def status() -> None:
         results.append((f"{check.asset}:{check.name}", check.severity.value, verdict))
     click.echo("\nchecks:")
     click.echo(query.render(pd.DataFrame(results, columns=["check", "severity", "result"]), "table"))
+
+
+def describe_build(record: publish.BuildRecord) -> str:
+    """What the last build did, and each check that did not pass with its first rows."""
+    status = {"published": "published", "refused": "NOT PUBLISHED (a blocking check failed)",
+              "failed": "NOT PUBLISHED (failed)", "building": "did not finish (still running, or killed)"}
+    lines = [f"last build {record.build_id}, started {record.started_at}: {status.get(record.status, record.status)}"]
+    if record.error:
+        lines.append(f"  {record.error}")
+    for outcome in sorted((o for o in record.checks if o.failures), key=lambda o: not o.blocking):
+        lines.append(f"check {outcome.check} ({outcome.severity}) failed on {outcome.failures} rows"
+                     + ("; the build was not published:" if outcome.blocking else ", published with a warning:"))
+        lines.append(query.render(pd.DataFrame(outcome.rows), "table"))
+    return "\n".join(lines)
 
 
 def _print_summary(path: Path) -> None:

@@ -7,9 +7,8 @@ import dagster as dg
 from pipelines.defs.automation import (build_warehouse, daily_refresh, new_filings, partition_executor,
                                        refresh_companies_job)
 from pipelines.defs.bulk_assets import bulk_companyfacts
-from pipelines.defs.checks import asset_checks
-from pipelines.defs.company_assets import company_facts, raw_companyfacts, staged_companyfacts
-from pipelines.defs.filing_assets import load_filing_tables, raw_filing_documents, staged_filing_documents
+from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
+from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
 from pipelines.defs.report_assets import html_report
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.defs.warehouse_assets import warehouse_assets
@@ -23,9 +22,8 @@ def build_definitions(
     """Tests and the CLI pass resources pointed elsewhere (unset, both read the environment); a
     deployment passes the executor its per-company runs use (pipelines/deployments.py)."""
     return dg.Definitions(
-        assets=[raw_companyfacts, staged_companyfacts, company_facts, raw_filing_documents, staged_filing_documents,
-                load_filing_tables, *warehouse_assets, html_report, bulk_companyfacts],
-        asset_checks=asset_checks,
+        assets=[raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents,
+                *warehouse_assets, html_report, bulk_companyfacts],
         jobs=[refresh_companies_job(company_executor), build_warehouse],
         schedules=[daily_refresh],
         sensors=[new_filings],

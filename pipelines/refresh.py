@@ -10,7 +10,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import warehouse
+from pipelines.lib import publish, warehouse
 
 
 FACTS_KEY = dg.AssetKey(["staging", "companyfacts"])
@@ -23,6 +23,8 @@ class RefreshReport:
     failures: dict[str, str] = field(default_factory=dict)  # partition key -> root cause
     build_ok: bool = False
     failed_checks: list[str] = field(default_factory=list)  # "asset:check (severity)"
+    build: publish.BuildRecord | None = None  # the build's outcome, with the rows of failed checks
+    build_error: str | None = None  # why the build was not published
 
     @property
     def ok(self) -> bool:
@@ -51,17 +53,11 @@ def run_refresh(
     log_level: str = "WARNING",
     wait_seconds: float = 0,
 ) -> RefreshReport:
-    """Rebuild a copy of the warehouse and swap it in when the build succeeded; one refresh at a time."""
-    path = warehouse_db.path()
-    with warehouse.refresh_lock(path, wait_seconds), warehouse.building_copy(path) as building:
-        report = _refresh(sec, WarehouseResource(database_path=str(building)), instance, progress, log_level)
-        if not report.build_ok:
-            raise BuildFailed(f"the warehouse build failed; {path} keeps its last good state")
-    return report
-
-
-class BuildFailed(RuntimeError):
-    """The rebuild did not complete; the warehouse was left as it was."""
+    """Every company's partitions, then the build job, which publishes the warehouse only if it
+    succeeds and passes its blocking checks (the same build every Dagster run goes through). One
+    CLI refresh at a time."""
+    with warehouse.refresh_lock(warehouse_db.path(), wait_seconds):
+        return _refresh(sec, warehouse_db, instance, progress, log_level)
 
 
 def _refresh(
@@ -96,8 +92,9 @@ def _refresh(
         instance=instance, raise_on_error=False, run_config=quiet
     )
     report.build_ok = build.success
+    report.build = publish.read_record(warehouse_db.path())
     if not build.success:
-        progress(f"warehouse build failed: {_first_error(build)}")
+        report.build_error = _first_error(build)
     for evaluation in build.get_asset_check_evaluations():
         if not evaluation.passed:
             key = evaluation.asset_check_key

@@ -14,7 +14,7 @@ import pytest
 from conftest import flatten, offline_resources
 from fake_sec import Fault, FakeSec
 from pipelines.defs.bulk_assets import BulkIngestConfig, archive_path, bulk_companyfacts
-from pipelines.defs.company_assets import company_facts
+from pipelines.defs.warehouse_assets import warehouse_build
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import bulk, fact_partitions, warehouse
 from pipelines.lib.partition_store import PartitionStore
@@ -78,12 +78,13 @@ def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 3)
     sec, warehouse_db = offline_resources(tmp_path / "wh")
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize([bulk_companyfacts, company_facts], resources={"sec": sec, "warehouse_db": warehouse_db},
+    result = dg.materialize([bulk_companyfacts, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
                             run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}},
                             instance=instance)
     metadata = result.asset_materializations_for_node("bulk__companyfacts")[0].metadata
     assert (metadata["entries"].value, metadata["processed"].value, metadata["errors"].value) == (3, 3, 0)
-    assert result.asset_materializations_for_node("core__facts")[0].metadata["companies_loaded"].value == 3
+    facts = next(e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["core", "facts"]))
+    assert facts.materialization.metadata["companies_loaded"].value == 3
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         assert conn.execute("select count(distinct cik) from core.facts").fetchall()[0][0] == 3
     progress = [e.user_message for e in instance.all_logs(result.run_id) if "companies/s" in e.user_message]

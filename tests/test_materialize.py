@@ -7,10 +7,9 @@ import duckdb
 import pytest
 
 from conftest import offline_resources
-from pipelines.defs.checks import asset_checks
-from pipelines.defs.company_assets import company_facts, raw_companyfacts, staged_companyfacts
-from pipelines.defs.filing_assets import load_filing_tables, raw_filing_documents, staged_filing_documents
-from pipelines.defs.warehouse_assets import warehouse_assets
+from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
+from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
+from pipelines.defs.warehouse_assets import warehouse_build
 
 
 def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
@@ -21,7 +20,7 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
     company = dg.materialize([raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents],
                              partition_key="NVDA", instance=instance, resources=resources)
     assert company.success
-    build = dg.materialize([company_facts, load_filing_tables, *warehouse_assets, *asset_checks], instance=instance,
+    build = dg.materialize([warehouse_build], instance=instance,
                            resources=resources, raise_on_error=False)
     assert build.success
     results = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in build.get_asset_check_evaluations()}
@@ -29,7 +28,8 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
     assert {key for key, passed in results.items() if not passed} == {
         ("marts/quarterly", "staleness"), ("core/metric_spans", "unplaced_metric_facts")}
 
-    quarterly = build.asset_materializations_for_node("marts__quarterly")[0]
+    quarterly = next(e.materialization for e in build.get_asset_materialization_events()
+                     if e.asset_key == dg.AssetKey(["marts", "quarterly"]))
     assert quarterly.metadata["dagster/row_count"].value > 60
     # the newest row first in the preview, and the headline metric the UI plots across runs
     assert quarterly.metadata["preview"].value.splitlines()[2].startswith("| NVDA")

@@ -113,16 +113,24 @@ def test_readers_keep_a_consistent_state_and_only_the_changed_company_reloads(tm
     reliability_log.record("idempotence", "one company's data changed", "only that company reloaded")
 
 
+def _baseline(tmp_path_factory, name: str) -> tuple[Path, Path, dict]:
+    """A snapshot copy and a warehouse published from it, with its fingerprint."""
+    tmp_path = tmp_path_factory.mktemp(name)
+    snapshot = _snapshot_copy(tmp_path)
+    report, database = _refresh(snapshot, tmp_path / "wh", ["GOOGL", "NVDA"])
+    assert report.ok
+    return snapshot, database, fingerprint(database)
+
+
 @pytest.fixture(scope="module")
 def bad_data(tmp_path_factory):
-    """One refresh over a copy of the snapshot with every kind of bad data planted in it."""
-    tmp_path = tmp_path_factory.mktemp("bad")
-    snapshot = _snapshot_copy(tmp_path)
+    """A refresh over a copy of the snapshot with every kind of bad data that a check only warns
+    about (or that is quarantined) planted in it: the build is published."""
+    snapshot, database, published = _baseline(tmp_path_factory, "bad")
 
     def plant(units, doc):
         usd = units["USD"]
         q1_2026 = next(f for f in usd if f["start"] == "2026-01-01" and f["end"] == "2026-03-31")
-        q1_2026["val"] = -q1_2026["val"]  # sign flipped
         usd.append({**q1_2026, "val": "n/a"})  # not a number
         usd.append({k: v for k, v in q1_2026.items() if k != "accn"})  # a field missing
         usd.append({"start": "2025-01-01", "end": "2025-04-30", "val": 20_000_000_000, "accn": "0001652044-25-000043",
@@ -131,14 +139,29 @@ def bad_data(tmp_path_factory):
                          "fy": 2025, "fp": "Q1", "form": "10-Q", "filed": "2025-04-25"}]  # a unit capex is never in
         fy2025 = next(f for f in usd if f["start"] == "2025-01-01" and f["end"] == "2025-12-31")
         usd.append(dict(fy2025))  # the same fact twice
+
+    _edit_capex(snapshot, plant)
+    (snapshot / NVDA).write_bytes(b'{"cik": 1045810, "entityName": "NVIDIA CORP", "facts": {"us-gaap": {')
+    report, database = _refresh(snapshot, database.parent, ["GOOGL", "NVDA"])
+    return report, database
+
+
+@pytest.fixture(scope="module")
+def blocked(tmp_path_factory):
+    """A published warehouse, then a refresh whose data fail two ERROR-severity checks."""
+    snapshot, database, published = _baseline(tmp_path_factory, "blocked")
+
+    def plant(units, doc):
+        usd = units["USD"]
+        q1_2026 = next(f for f in usd if f["start"] == "2026-01-01" and f["end"] == "2026-03-31")
+        q1_2026["val"] = -q1_2026["val"]  # sign flipped
         revenue = doc["facts"]["us-gaap"]["Revenues"]["units"]["USD"]
         fy2024 = next(f for f in revenue if f["start"] == "2024-01-01" and f["end"] == "2024-12-31")
         revenue.append({**fy2024, "val": fy2024["val"] + 1_000_000})  # the same filing, another value
 
     _edit_capex(snapshot, plant)
-    (snapshot / NVDA).write_bytes(b'{"cik": 1045810, "entityName": "NVIDIA CORP", "facts": {"us-gaap": {')
-    report, database = _refresh(snapshot, tmp_path / "wh", ["GOOGL", "NVDA"])
-    return report, database
+    report, _ = _refresh(snapshot, database.parent, ["GOOGL", "NVDA"])
+    return report, database, published
 
 
 def test_malformed_json_fails_that_company_with_a_message_naming_it(bad_data):
@@ -147,7 +170,8 @@ def test_malformed_json_fails_that_company_with_a_message_naming_it(bad_data):
     assert report.failures["NVDA"].startswith(
         "InvalidResponse: https://data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json: not valid JSON")
     assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"} and report.build_ok
-    assert not (database.parent / "raw" / NVDA).exists()  # nothing half-written landed
+    raw = database.parent / "raw" / NVDA
+    assert json.loads(raw.read_bytes())["cik"] == 1045810  # the good copy stored by the first refresh is kept
     reliability_log.record("bad data", "malformed JSON", "rejected: company fails with the URL and cause")
 
 
@@ -169,18 +193,40 @@ def test_unusable_facts_are_quarantined(bad_data):
     reliability_log.record("bad data", "non-numeric value", "quarantined in core.rejected_facts")
 
 
-def test_checks_flag_negative_capex_conflicts_odd_periods_and_units(bad_data):
+def test_warnings_are_published_and_listed(bad_data):
     report, database = bad_data
-    failed = {entry.split(" (")[0]: entry for entry in report.failed_checks}
-    assert failed["core/metric_values:capex_non_negative"] == "core/metric_values:capex_non_negative (ERROR, 1 rows)"
-    assert failed["staging/periodic_facts:no_conflicting_facts"].startswith("staging/periodic_facts:no_conflicting_facts (ERROR, 1 rows")
-    assert not report.ok  # error-severity failures make the refresh exit non-zero
+    assert report.build.status == "published"
+    warned = {o.check: o for o in report.build.checks if o.failures}
+    assert {o.severity for o in warned.values()} == {"WARN"}
     query = (Path(__file__).parent.parent / "sql/checks/unplaced_metric_facts.sql").read_text()
     with duckdb.connect(str(database), read_only=True) as conn:
         unplaced = {(r[0], r[-1]) for r in conn.execute(f"select metric, reason from ({query}) where period_end >= '2025-01-01'").fetchall()}
+        every_unplaced = conn.execute(f"select count(*) from ({query})").fetchone()[0]
+        assert conn.execute("select build_id from build_info").fetchone() == (report.build.build_id,)
     assert unplaced == {("capex", "unit EUR where USD is expected"), ("capex", "period of 120 days")}
-    for case, outcome in [("negative (sign-flipped) capex", "flagged: capex_non_negative (error)"),
-                          ("duplicated fact with another value", "flagged: no_conflicting_facts (error)"),
-                          ("unknown unit", "flagged: unplaced_metric_facts (warning), left out"),
-                          ("quarter of unusual length", "flagged: unplaced_metric_facts (warning), left out")]:
-        reliability_log.record("bad data", case, outcome)
+    listed = warned["core/metric_spans:unplaced_metric_facts"]
+    assert listed.failures == every_unplaced and len(listed.rows) == 20  # counted in full, the first rows kept
+    for case in ("unknown unit", "quarter of unusual length"):
+        reliability_log.record("bad data", case, "flagged: unplaced_metric_facts (warning), published, left out")
+
+
+def test_an_error_check_stops_publication_and_status_shows_the_rows(blocked):
+    report, database, published = blocked
+    failed = {entry.split(" (")[0]: entry for entry in report.failed_checks}
+    assert failed["core/metric_values:capex_non_negative"] == "core/metric_values:capex_non_negative (ERROR, 1 rows)"
+    assert failed["staging/periodic_facts:no_conflicting_facts"].startswith("staging/periodic_facts:no_conflicting_facts (ERROR, 1 rows")
+    assert not report.ok and not report.build_ok and report.build.status == "refused"
+    assert "capex_non_negative failed on 1 rows" in report.build_error
+    assert fingerprint(database) == published  # the previous warehouse stays, negative capex unpublished
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select min(value) from core.metric_values where metric = 'capex'").fetchone()[0] >= 0
+    status = run(database.parent, "status")
+    assert status.returncode == 0, status.stderr
+    assert "NOT PUBLISHED (a blocking check failed)" in status.stdout
+    [negative] = [o for o in report.build.checks if o.check == "core/metric_values:capex_non_negative"][0].rows
+    assert negative["value"] < 0 and negative["fiscal_year"] == 2026
+    block = status.stdout.split("check core/metric_values:capex_non_negative (ERROR) failed on 1 rows")[1]
+    assert f"{negative['value']:,.0f}" in block.split("check ")[0]  # the offending row itself
+    for case, outcome in [("negative (sign-flipped) capex", "refused by capex_non_negative (error): not published"),
+                          ("duplicated fact with another value", "refused by no_conflicting_facts (error): not published")]:
+        reliability_log.record("bad data", case, outcome, lost=0)

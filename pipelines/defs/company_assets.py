@@ -1,12 +1,11 @@
 """Per-company work, one partition per company: land SEC's companyfacts, flatten it into the
 company's Parquet partition. Nothing here writes the DuckDB file, so partitions run in parallel;
-core.facts (one writer) loads the partitions that changed."""
+the warehouse build (one writer) loads the partitions that changed into core.facts."""
 
 import dagster as dg
 
-from pipelines.defs.bulk_assets import bulk_companyfacts
 from pipelines.defs.partitions import SEC_TAG, company_partitions
-from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.defs.resources import SecResource
 from pipelines.lib import companyfacts, fact_partitions, universe
 
 
@@ -80,23 +79,4 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
     return dg.MaterializeResult(metadata={
         "status": "loaded", "cik": company.cik, "unchanged": False, "dagster/row_count": written.facts,
         "rejected_facts": written.rejected, "path": store.path(target),
-    })
-
-
-@dg.asset(
-    key=["core", "facts"],
-    deps=[staged_companyfacts, bulk_companyfacts],
-    group_name="core",
-    kinds={"duckdb"},
-)
-def company_facts(sec: SecResource, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-    """Every fact of every taxonomy of every company (one row per fact per filing), loaded from the
-    companies' Parquet partitions by one writer; only the companies whose partition changed are
-    replaced, in one transaction. core.companies records each company's outcome, including 'no
-    offline data', and core.rejected_facts the facts that could not be used."""
-    with warehouse_db.connect() as conn:
-        changed = fact_partitions.load_changed(conn, sec.settings().partition_store("facts_parquet"))
-        facts, companies = conn.execute("select count(*), count(distinct cik) from core.facts").fetchall()[0]
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": facts, "companies": companies, "companies_loaded": len(changed),
     })

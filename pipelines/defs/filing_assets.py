@@ -10,8 +10,9 @@ import pandas as pd
 
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import SEC_TAG, company_partitions
-from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.defs.resources import SecResource
 from pipelines.lib import filing_tables, ixbrl, warehouse
+from pipelines.lib.filing_partitions import FILING_TABLES
 from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath, write_atomically
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
@@ -93,8 +94,6 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
     return filing, frame, problems, measures
 
 
-FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measures")
-
 
 @dg.asset(
     key=["staging", "filing_documents"],
@@ -143,32 +142,3 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
         "cik": company.cik, "filings": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count,
         "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems), "reported_measures": len(measures),
     })
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["core", "filings"], deps=[staged_filing_documents], group_name="core", kinds={"duckdb"},
-                     description="Each company's 10-K/10-Q filings: accession, form, report and filing dates, "
-                                 "document URL, parse status."),
-        dg.AssetSpec(["core", "filing_facts"], deps=[staged_filing_documents], group_name="core", kinds={"duckdb"},
-                     description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix "
-                                 "(company extensions included), value in USD or its unit, period, dimensions "
-                                 "(axis -> member), decimals."),
-        dg.AssetSpec(["core", "reported_measures"], deps=[staged_filing_documents], group_name="core",
-                     kinds={"duckdb"},
-                     description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
-                                 "(Amazon's free-cash-flow reconciliations), per year column, in USD."),
-    ],
-)
-def load_filing_tables(sec: SecResource, warehouse_db: WarehouseResource):
-    """The filing tables reloaded from every company's partitions by one writer, in one transaction
-    (core.filing_warnings with them)."""
-    store = sec.settings().partition_store("filings_parquet")
-    files = {table: store.glob(f"{table}/cik=*.parquet") for table in FILING_TABLES}
-    with warehouse_db.connect() as conn, warehouse.transaction(conn):
-        store.attach(conn)
-        if all(files.values()):
-            warehouse.run_sql(conn, "core/filing_tables__from_parquet", **files)
-        counts = {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}
-    for table in ("filings", "filing_facts", "reported_measures"):
-        yield dg.MaterializeResult(asset_key=["core", table], metadata={"dagster/row_count": counts[table]})

@@ -17,7 +17,7 @@ def html_report(warehouse_db: WarehouseResource, sec: SecResource) -> dg.Materia
     """warehouse/report/index.html: capex as a share of revenue per company (latest fiscal year and
     trailing twelve months, each linked to its filing) and interactive charts of capex intensity
     against the software and early-cloud benchmarks, free cash flow, and capex against cash flow."""
-    with warehouse_db.connect(read_only=True) as conn:
+    with warehouse_db.read() as conn:  # the published state, never a build in progress
         path = report.write_report(conn, warehouse_db.path().parent / "report", sec.settings().mode)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
                                           "bytes": path.stat().st_size})

@@ -5,12 +5,12 @@ import datetime as dt
 import functools
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 import dagster as dg
 import duckdb
 
-from pipelines.lib import companyfacts, ixbrl, settings as settings_lib, submissions, universe, warehouse
+from pipelines.lib import companyfacts, ixbrl, publish, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
 from pipelines.lib.sec_client import SecClient
 
@@ -22,16 +22,24 @@ def shared_client(user_agent: str, max_per_second: float, timeout: float, max_at
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse; by default warehouse/capexwatch.duckdb (CAPEXWATCH_WAREHOUSE_DIR moves it)."""
+    """The DuckDB warehouse; by default warehouse/capexwatch.duckdb (CAPEXWATCH_WAREHOUSE_DIR moves it).
+
+    It hands out no write access to the published file: writes happen only inside `build()`, on a
+    private copy that is published whole (pipelines/lib/publish.py), whatever started the build."""
 
     database_path: str | None = None
+    build_wait_seconds: float = 600.0  # how long a build waits for another build of the same warehouse
 
     def path(self) -> Path:
         return Path(self.database_path) if self.database_path else settings_lib.load_settings().database_path
 
+    def build(self) -> ContextManager[publish.PrivateBuild]:
+        return publish.private_build(self.path(), self.build_wait_seconds)
+
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        conn = warehouse.connect(self.path(), read_only=read_only)
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published state."""
+        conn = warehouse.connect(self.path(), read_only=True)
         try:
             yield conn
         finally:

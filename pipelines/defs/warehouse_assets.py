@@ -1,13 +1,15 @@
-"""The warehouse transforms: one asset per .sql file under sql/, rebuilt in a transaction each run."""
+"""The warehouse build: the loaders and one asset per .sql file under sql/, built together on a private
+copy, checked, and published in one rename (pipelines/lib/publish.py)."""
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.defs.resources import WarehouseResource
-from pipelines.lib import concepts, warehouse
+from pipelines.defs.checks import CHECKS, evaluate, result
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import concepts, fact_partitions, filing_partitions, publish, warehouse
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
@@ -83,29 +85,83 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, obj
     return metadata
 
 
-def sql_table_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
+def table_spec(name: str, deps: list[str]) -> dg.AssetSpec:
     """sql/<layer>/<table>.sql as the asset <layer>/<table>; views/ build views in the main schema,
     so that any DuckDB client finds them without a schema name."""
-    layer = name.split("/")[0]
+    layer, table = name.split("/")
+    return dg.AssetSpec([layer, table], deps=[dg.AssetKey(dep.split("/")) for dep in deps],
+                        group_name={"staging": "core", "views": "marts"}.get(layer, layer),
+                        description=describe(name), kinds={"duckdb", "sql"})
 
-    @dg.asset(
-        name=name.split("/")[1],
-        key_prefix=[layer],
-        deps=[dg.AssetKey(dep.split("/")) for dep in deps],
-        group_name={"staging": "core", "views": "marts"}.get(layer, layer),
-        description=describe(name),
-        kinds={"duckdb", "sql"},
-        automation_condition=dg.AutomationCondition.eager(),
-    )
-    def _build(warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse_db.connect() as conn:
+
+# Only the loaders read from outside the build (the companies' partitions); when those change, the
+# whole build runs (it cannot be split). A company that failed does not hold the others back.
+LOADER_AUTOMATION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+)
+
+LOADER_SPECS = [
+    dg.AssetSpec(["core", "facts"], deps=[dg.AssetKey(["staging", "companyfacts"]), dg.AssetKey(["bulk", "companyfacts"])],
+                 group_name="core", kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
+                 description="Every fact of every taxonomy of every company (one row per fact per filing), loaded "
+                             "from the companies' Parquet partitions; only companies whose partition changed are "
+                             "replaced. core.companies records each company's outcome, including 'no offline data', "
+                             "and core.rejected_facts the facts that could not be used."),
+    dg.AssetSpec(["core", "filings"], deps=[dg.AssetKey(["staging", "filing_documents"])], group_name="core",
+                 kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
+                 description="Each company's 10-K/10-Q filings: accession, form, report and filing dates, document "
+                             "URL, parse status."),
+    dg.AssetSpec(["core", "filing_facts"], deps=[dg.AssetKey(["staging", "filing_documents"])], group_name="core",
+                 kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
+                 description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix (company "
+                             "extensions included), value in USD or its unit, period, dimensions (axis -> member), "
+                             "decimals."),
+    dg.AssetSpec(["core", "reported_measures"], deps=[dg.AssetKey(["staging", "filing_documents"])],
+                 group_name="core", kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
+                 description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
+                             "(Amazon's free-cash-flow reconciliations), per year column, in USD."),
+]
+
+
+@dg.multi_asset(
+    name="warehouse_build",
+    specs=LOADER_SPECS + [table_spec(name, deps) for name, deps in SQL_TABLES.items()],
+    check_specs=[check.spec() for check in CHECKS],
+    can_subset=False,
+)
+def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
+                    warehouse_db: WarehouseResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The one way the warehouse changes: load the changed partitions and rebuild every table on a
+    private copy, run the checks there, and publish the copy with one rename only if no
+    ERROR-severity check failed. Readers keep the state they opened; a kill leaves the last one."""
+    with warehouse_db.build() as build:
+        conn = build.conn
+        facts_store, filings_store = (sec.settings().partition_store(name) for name in ("facts_parquet", "filings_parquet"))
+        loaded = fact_partitions.load_changed(conn, facts_store)
+        counts = filing_partitions.load(conn, filings_store)
+        metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
+        metadata.update({("core", table): table_metadata(conn, f"core.{table}")
+                         for table in ("filings", "filing_facts", "reported_measures")})
+        for name in SQL_TABLES:
             if name in PREPARE:
                 PREPARE[name](conn)
-            with warehouse.transaction(conn):
-                warehouse.run_sql(conn, name)
-            return dg.MaterializeResult(metadata=table_metadata(conn, warehouse.relation_name(name)))
+            warehouse.run_sql(conn, name)
+            metadata[tuple(name.split("/"))] = table_metadata(conn, warehouse.relation_name(name))
+        outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
+        build.record.checks = [outcome for _, outcome in outcomes]
+        blocking = [outcome for outcome in build.record.checks if outcome.blocking]
+        if blocking:
+            yield from (result(check, outcome) for check, outcome in outcomes)
+            raise publish.ChecksFailed(
+                "not published: " + "; ".join(f"{o.check} failed on {o.failures} rows" for o in blocking)
+                + f"; {warehouse_db.path()} keeps its last published state")
+        context.log.info(f"build {build.record.build_id}: {counts['filing_facts']} filing facts, "
+                         f"{len(loaded)} companies reloaded")
+    for key, table_meta in metadata.items():
+        yield dg.MaterializeResult(asset_key=list(key), metadata=table_meta)
+    yield from (result(check, outcome) for check, outcome in outcomes)
 
-    return _build
 
-
-warehouse_assets = [sql_table_asset(name, deps) for name, deps in SQL_TABLES.items()]
+warehouse_assets = [warehouse_build]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -40,31 +38,6 @@ def refresh_lock(path: Path, wait_seconds: float = 0) -> Iterator[None]:
         ) from exc
 
 
-@contextmanager
-def building_copy(path: Path) -> Iterator[Path]:
-    """A private copy of the warehouse to rebuild; it replaces the warehouse in one rename only if
-    the block succeeds. Readers see the old file or the new one, never a half-built state; a
-    refresh killed midway leaves the warehouse as it was, and its leftover copy is discarded by
-    the next one."""
-    building = path.with_name(f".{path.name}.building")
-    for leftover in (building, _wal(building)):
-        leftover.unlink(missing_ok=True)
-    for source, target in ((path, building), (_wal(path), _wal(building))):
-        if source.exists():
-            shutil.copy2(source, target)
-    try:
-        yield building
-        conn = duckdb.connect(str(building))
-        conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
-        conn.close()
-    except BaseException:
-        for leftover in (building, _wal(building)):
-            leftover.unlink(missing_ok=True)
-        raise
-    os.replace(building, path)
-    _wal(path).unlink(missing_ok=True)
-
-
 VOLATILE_COLUMNS = {"refreshed_at", "fetched_at"}  # when, not what
 
 
@@ -85,10 +58,6 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
         ).fetchone()
         result[table] = (rows, int(digest))
     return result
-
-
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,194 @@
+"""Build the warehouse on a private copy, check it, publish it with one rename.
+
+Every way a build starts (the CLI, a Dagster job from the UI or the command line, the schedule, the
+sensor, automation, a backfill) goes through `private_build`, so the guarantee holds on all of them:
+readers never wait for a build and never see part of one (they hold the file they opened, the
+rename swaps in a whole new one); a build killed at any point leaves the last published state; a
+build whose blocking checks fail is discarded; and a process writing to the published file is never
+overwritten: the build refuses instead. The outcome of the last build, with the rows of any failed
+check, is kept beside the warehouse for `capexwatch status`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import filelock
+
+from pipelines.lib import warehouse
+from pipelines.lib.raw_store import write_atomically
+
+
+class WarehouseHeld(RuntimeError):
+    """Another process has the published warehouse open for writing; publishing would drop its writes."""
+
+
+class BuildRunning(RuntimeError):
+    """Another build of the same warehouse holds the build lock."""
+
+
+class ChecksFailed(RuntimeError):
+    """An ERROR-severity check failed on the new build, so it was not published."""
+
+
+@dataclasses.dataclass
+class CheckOutcome:
+    check: str  # "core/metric_values:capex_non_negative"
+    severity: str  # "ERROR" blocks publication, "WARN" does not
+    failures: int
+    rows: list[dict]  # the first offending rows, for the reader of the record
+
+    @property
+    def blocking(self) -> bool:
+        return self.failures > 0 and self.severity == "ERROR"
+
+
+@dataclasses.dataclass
+class BuildRecord:
+    build_id: str
+    started_at: str
+    status: str = "building"  # -> published | refused (blocking checks) | failed (an error)
+    finished_at: str | None = None
+    error: str | None = None
+    checks: list[CheckOutcome] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class PrivateBuild:
+    path: Path  # the private copy being built
+    conn: duckdb.DuckDBPyConnection  # read-write, on the copy only
+    record: BuildRecord
+
+
+def record_path(published: Path) -> Path:
+    return published.with_name(published.name + ".last-build.json")
+
+
+def read_record(published: Path) -> BuildRecord | None:
+    """The outcome of the last build of this warehouse, or None before the first."""
+    path = record_path(published)
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    return BuildRecord(**{**data, "checks": [CheckOutcome(**c) for c in data["checks"]]})
+
+
+@contextmanager
+def private_build(published: Path, wait_seconds: float = 0) -> Iterator[PrivateBuild]:
+    """Yield a read-write connection to a fresh private copy of the published warehouse; when the
+    block ends without an error, publish the copy. Raise ChecksFailed inside the block to refuse."""
+    copy = published.with_name(f".{published.name}.building")
+    record = BuildRecord(build_id=uuid.uuid4().hex[:12], started_at=_now())
+    with _build_lock(published, wait_seconds):
+        _write_record(published, record)  # a build killed midway is seen as one that never finished
+        try:
+            _copy_published(published, copy)
+            conn = warehouse.connect(copy)
+            try:
+                yield PrivateBuild(copy, conn, record)
+                _stamp(conn, record)
+                conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
+            finally:
+                conn.close()
+            _publish(copy, published)
+            record.status = "published"
+        except BaseException as exc:
+            record.status, record.error = ("refused" if isinstance(exc, ChecksFailed) else "failed"), _line(exc)
+            raise
+        finally:
+            for leftover in (copy, _wal(copy)):
+                leftover.unlink(missing_ok=True)
+            record.finished_at = _now()
+            _write_record(published, record)
+
+
+@contextmanager
+def _build_lock(published: Path, wait_seconds: float) -> Iterator[None]:
+    """One build per warehouse at a time; a kill releases it (the lock dies with the process)."""
+    lock_path = published.with_name(published.name + ".build.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with filelock.FileLock(lock_path, timeout=wait_seconds):
+            yield
+    except filelock.Timeout as exc:
+        raise BuildRunning(f"another build of {published} is running (lock {lock_path}); "
+                           f"waited {wait_seconds:g} s") from exc
+
+
+@contextmanager
+def _no_writer(published: Path) -> Iterator[None]:
+    """Hold a read lock on the published file, which no writer can share: a process with it open for
+    writing makes this refuse, and none can open it for writing while the lock is held."""
+    if not published.exists():
+        yield
+        return
+    try:
+        conn = duckdb.connect(str(published), read_only=True)
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        if "lock" not in str(exc).lower() and "different configuration" not in str(exc):
+            raise
+        raise WarehouseHeld(
+            f"{published} is open for writing by another process ({_holder(exc)}); a build would drop "
+            "its writes, so nothing was published: close that session (or open it read-only) and retry"
+        ) from exc
+    try:
+        yield
+    finally:
+        conn.close()
+
+
+def _copy_published(published: Path, copy: Path) -> None:
+    """Copy the file (and a WAL left by a writer that died, which DuckDB replays on the copy)."""
+    for leftover in (copy, _wal(copy)):
+        leftover.unlink(missing_ok=True)
+    with _no_writer(published):
+        for source, target in ((published, copy), (_wal(published), _wal(copy))):
+            if source.exists():
+                shutil.copyfile(source, target)
+
+
+def _publish(copy: Path, published: Path) -> None:
+    """The rename readers see: the old file until this instant, the whole new one after it. A WAL
+    of the old file is removed first, so that no reader ever pairs it with the new file."""
+    with _no_writer(published):
+        _wal(published).unlink(missing_ok=True)
+        os.replace(copy, published)
+
+
+def _stamp(conn: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
+    """main.build_info says which build a reader is looking at (not part of the table fingerprints)."""
+    conn.execute("create or replace table main.build_info as select ? as build_id, ?::timestamptz as built_at, "
+                 "? as checks_failed", [record.build_id, _now(), sum(c.failures > 0 for c in record.checks)])
+
+
+def _write_record(published: Path, record: BuildRecord) -> None:
+    write_atomically(record_path(published), json.dumps(dataclasses.asdict(record), indent=1, default=str).encode())
+
+
+def _holder(exc: Exception) -> str:
+    text = str(exc)
+    start = text.find("Conflicting lock is held in ")
+    if start < 0:
+        return "a DuckDB session in this process"
+    return text[start + len("Conflicting lock is held in "):].split(")")[0] + ")"
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,182 @@
+"""One build-and-publish path, whatever starts the build: a Dagster job from the command line builds
+while readers are open, a kill leaves the last published state, readers only ever see whole
+builds, and a process writing to the warehouse is never overwritten."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+import reliability_log
+from pipelines.definitions import build_definitions
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import publish, warehouse
+from pipelines.refresh import run_refresh
+from test_reliability import _edit_capex, _snapshot_copy
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+AMENDED_CAPEX = 91_500_000_000  # a 10-K/A restating Alphabet's FY2025 capex (91,447M as filed)
+CAPEX_PAIR = """select (select value from core.metric_values where cik = '0001652044' and metric = 'capex'
+                          and period_type = 'fiscal_year' and fiscal_year = 2025),
+                       (select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025),
+                       (select build_id from build_info)"""
+
+
+def fingerprint(database: Path) -> dict:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return warehouse.fingerprint(conn)
+
+
+def resources(tmp_path: Path) -> tuple[SecResource, WarehouseResource]:
+    sec = SecResource(mode="offline", warehouse_dir=str(tmp_path / "wh"), snapshot_dir=str(tmp_path / "snapshot"),
+                      tickers=["GOOGL", "NVDA"])
+    return sec, WarehouseResource(database_path=str(tmp_path / "wh" / "capexwatch.duckdb"))
+
+
+@pytest.fixture
+def amended(tmp_path: Path) -> tuple[Path, dict]:
+    """A published warehouse, then Alphabet's partitions refreshed from an amended filing, not yet
+    built: the next build publishes a new FY2025 capex in core.metric_values and marts.annual."""
+    _snapshot_copy(tmp_path)
+    sec, warehouse_db = resources(tmp_path)
+    assert run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral()).ok
+    published = fingerprint(warehouse_db.path())
+    _edit_capex(tmp_path / "snapshot", lambda units, doc: units["USD"].append({
+        "start": "2025-01-01", "end": "2025-12-31", "val": AMENDED_CAPEX, "accn": "0001652044-26-999999",
+        "fy": 2025, "fp": "FY", "form": "10-K/A", "filed": "2026-06-01"}))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("company", ["GOOGL"])
+    job = build_definitions(sec, warehouse_db).resolve_job_def("refresh_companies")
+    assert job.execute_in_process(partition_key="GOOGL", instance=instance).success
+    return warehouse_db.path(), published
+
+
+def dagster_build(database: Path) -> subprocess.Popen:
+    """`dagster job execute` of the build job, as a user or a script would start it."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("SEC_USER_AGENT", "CAPEXWATCH_MODE", "DAGSTER_HOME")}
+    environment["CAPEXWATCH_WAREHOUSE_DIR"] = str(database.parent)
+    environment["DAGSTER_HOME"] = str(database.parent.parent / "dagster_home")  # run records outside the tree
+    Path(environment["DAGSTER_HOME"]).mkdir(exist_ok=True)
+    return subprocess.Popen([DAGSTER, "job", "execute", "-m", "pipelines.definitions", "-j", "build_warehouse"],
+                            env=environment, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+class Reader(threading.Thread):
+    """An analyst querying in a loop: each query on a fresh read-only connection, as `capexwatch sql` does."""
+
+    def __init__(self, database: Path):
+        super().__init__(daemon=True)
+        self.database, self.seen, self.errors, self.stop = database, set(), [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with duckdb.connect(str(self.database), read_only=True) as conn:
+                    self.seen.add(conn.execute(CAPEX_PAIR).fetchone())
+            except duckdb.Error as exc:
+                self.errors.append(str(exc))
+            time.sleep(0.02)
+
+    def __enter__(self) -> "Reader":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.join()
+
+
+def test_a_dagster_build_publishes_while_read_only_sessions_are_open(amended):
+    database, _ = amended
+    session = duckdb.connect(str(database), read_only=True)  # an analyst's open session
+    before = session.execute(CAPEX_PAIR).fetchone()
+    with Reader(database) as reader:
+        build = dagster_build(database)
+        output, _ = build.communicate(timeout=300)
+    assert build.returncode == 0, output[-3000:]
+    assert session.execute(CAPEX_PAIR).fetchone() == before  # the open session keeps the state it opened
+    session.close()
+    after = duckdb.connect(str(database), read_only=True).execute(CAPEX_PAIR).fetchone()
+    assert before[:2] == (91_447_000_000, 91_447_000_000) and after[:2] == (AMENDED_CAPEX, AMENDED_CAPEX)
+    assert reader.errors == [] and {pair[:2] for pair in reader.seen} <= {before[:2], after[:2]}
+    assert publish.read_record(database).status == "published"
+    reliability_log.record("publication", "Dagster build job while read-only sessions are open",
+                           "built and published; open sessions kept their state, 0 reader errors",
+                           tried=len(reader.seen) + 1)
+
+
+def test_killing_a_dagster_build_leaves_the_last_published_state(amended, tmp_path):
+    database, published = amended
+    probe_dir = tmp_path / "probe"
+    shutil.copytree(database.parent, probe_dir)
+    started = time.monotonic()  # how long a whole build takes here, to kill builds inside that time
+    probe = dagster_build(probe_dir / database.name)
+    output, _ = probe.communicate(timeout=300)
+    assert probe.returncode == 0, output[-3000:]
+    duration, built = time.monotonic() - started, fingerprint(probe_dir / database.name)
+    trials = int(os.environ.get("CAPEXWATCH_KILL_TRIALS", "3"))
+    delays = sorted(round(random.Random(11 + trial).uniform(0.3, 0.95 * duration), 2) for trial in range(trials))
+    states = []
+    with Reader(database) as reader:
+        for delay in delays:
+            build = dagster_build(database)
+            time.sleep(delay)
+            os.killpg(build.pid, signal.SIGKILL)
+            build.wait()
+            states.append(fingerprint(database))
+    assert all(state in (published, built) for state in states), "a kill left a state that no build published"
+    assert reader.errors == []
+    old, new = (91_447_000_000, 91_447_000_000), (AMENDED_CAPEX, AMENDED_CAPEX)
+    assert {pair[:2] for pair in reader.seen} <= {old, new}  # never one table from one build, one from another
+    finish = dagster_build(database)
+    output, _ = finish.communicate(timeout=300)
+    assert finish.returncode == 0, output[-3000:]
+    assert fingerprint(database) == built
+    assert not list(database.parent.glob(".capexwatch.duckdb.building*"))
+    kept = sum(state == published for state in states)
+    reliability_log.record("kill", f"SIGKILL of a Dagster build job (0.3-{0.95 * duration:.0f} s into it)",
+                           f"last published state kept ({kept} kills mid-build, {len(states) - kept} after it "
+                           "published); readers saw only whole builds; the next build completed",
+                           tried=len(delays), lost=0)
+
+
+WRITER = """
+import duckdb, sys, time
+conn = duckdb.connect(sys.argv[1])
+conn.execute("create table main.analyst_notes as select 'capex looks high' as note")
+print("written", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def test_a_build_refuses_while_another_process_writes_and_keeps_its_writes(amended):
+    database, published = amended
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(database)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "written"
+    sec, warehouse_db = resources(database.parent.parent)
+    report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
+    assert not report.build_ok and report.build.status == "failed"
+    assert f"is open for writing by another process" in report.build_error and f"PID {writer.pid}" in report.build_error
+    writer.communicate("done\n", timeout=60)  # the analyst closes the session: their table is in the file
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select note from analyst_notes").fetchall() == [("capex looks high",)]
+    assert run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral()).ok  # the next build keeps it too
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select note from analyst_notes").fetchall() == [("capex looks high",)]
+        assert conn.execute(CAPEX_PAIR).fetchone()[:2] == (AMENDED_CAPEX, AMENDED_CAPEX)
+    reliability_log.record("concurrency", "build while another process has the warehouse open for writing",
+                           "refused naming the process; its writes kept", lost=0)
