@@ -85,7 +85,7 @@ def test_sql_prints_readable_tables_and_machine_formats(refreshed):
 def test_sql_is_read_only_and_errors_are_one_line(refreshed, tmp_path):
     warehouse_dir, _ = refreshed
     for statement, message in [
-        ("drop table marts.annual", 'Cannot execute statement of type "DROP"'),
+        ("drop table marts.annual", "Error: refused: DROP is not a read-only query; capexwatch sql runs one read-only query"),
         ("select * from marts.nope", "Table with name nope does not exist"),
         ("selec 1", "syntax error"),
     ]:

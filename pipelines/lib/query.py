@@ -1,4 +1,8 @@
-"""Ad-hoc SQL on the warehouse, read-only, and the formats results are printed in."""
+"""Ad-hoc SQL on the warehouse, read-only, and the formats results are printed in.
+
+User SQL meets two locks: the statement is checked to be one read-only query before it runs, and
+the connection it runs on can read the warehouse and nothing else (no files, no extensions, no
+settings), so what slips past one lock meets the other."""
 
 from __future__ import annotations
 
@@ -13,26 +17,122 @@ from pipelines.lib import warehouse
 
 FORMATS = ("table", "csv", "json", "markdown")
 
+Kind = duckdb.StatementType
+READ_ONLY_KINDS = {Kind.SELECT, Kind.EXPLAIN}  # SELECT covers WITH, FROM-first, SHOW, DESCRIBE, SUMMARIZE
+ONE_QUERY = "capexwatch sql runs one read-only query"
+INSTEAD = "SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE or EXPLAIN"
+EXPORT_INSTEAD = "use capexwatch export to write files"
+REFUSED = {  # what the statement would do, and what to use instead
+    Kind.COPY: ("COPY writes files", EXPORT_INSTEAD),
+    Kind.EXPORT: ("EXPORT DATABASE writes files", EXPORT_INSTEAD),
+    Kind.COPY_DATABASE: ("COPY FROM DATABASE writes a database", EXPORT_INSTEAD),
+    Kind.SET: ("SET changes the session's settings", INSTEAD),
+    Kind.PRAGMA: ("PRAGMA can change settings", "read one with SELECT * FROM pragma_<name>()"),
+    Kind.CALL: ("CALL runs a procedure", "read a table function with SELECT * FROM <function>()"),
+    Kind.ATTACH: ("ATTACH opens another database", INSTEAD),
+    Kind.DETACH: ("DETACH closes a database", INSTEAD),
+    Kind.LOAD: ("INSTALL or LOAD adds an extension", INSTEAD),
+    Kind.MULTI: ("PIVOT without an IN list runs several statements", "list the values: PIVOT ... ON col IN (...)"),
+}
+
 
 class QueryError(ValueError):
     """The warehouse is missing, or DuckDB refused the statement; one line says which."""
 
 
+class StatementRefused(QueryError):
+    """The statement is not one read-only query, so it never reaches the warehouse."""
+
+
 def read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.is_file():
-        raise QueryError(f"no warehouse at {path}: run `capexwatch refresh` first")
+    """A plain read-only connection, for project code that chooses its own SQL (the export command)."""
+    _require(path)
     return warehouse.connect(path, read_only=True)
 
 
+def warehouse_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that can read the warehouse and nothing else: no files, no extensions, settings locked.
+
+    The database is in memory and the warehouse attached read-only under its usual name: DuckDB keeps
+    one instance per file per process and refuses to open it again with other settings, and a plain
+    read-only connection (the export command, a test) may hold it already. File access is switched
+    off only after the ATTACH, which needs it. With external access off DuckDB still lets any
+    statement reach the warehouse's .wal files and its temp directory, so the local file system
+    goes too (the warehouse stays readable through the handle already open); then the
+    configuration is locked."""
+    _require(path)
+    conn = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        _attach_read_only(conn, path)
+        conn.execute("set enable_external_access = false")
+        conn.execute("set disabled_filesystems = 'LocalFileSystem'")
+        conn.execute("set lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _attach_read_only(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Attach as `capexwatch`, the name a direct connection to capexwatch.duckdb gives, and make it current."""
+    try:
+        conn.execute("attach ? as capexwatch (read_only)", [str(path)])
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():  # the same advice warehouse.connect gives
+            raise warehouse.WarehouseLocked(f"warehouse {path} is locked by another process (a running refresh, "
+                                            f"or an open DuckDB client); close it and retry. DuckDB said: {exc}") from exc
+        raise
+    conn.execute("use capexwatch")
+
+
 def run(path: Path, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-    """The result of one statement; writes fail, the connection being read-only."""
-    conn = read_only(path)
+    """The result of one read-only statement, on a connection that can read the warehouse and nothing else."""
+    check_one_read_only_query(sql)
+    conn = warehouse_only(path)
     try:
         return conn.execute(sql, params).df()
+    except duckdb.PermissionException as exc:
+        raise StatementRefused(f"refused: {first_line(exc)}; capexwatch sql reads the warehouse and nothing else") from exc
     except duckdb.Error as exc:
         raise QueryError(f"SQL error: {first_line(exc)}") from exc
     finally:
         conn.close()
+
+
+def check_one_read_only_query(sql: str) -> None:
+    """Refuse, before anything runs, all but exactly one query that only reads."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL error: {first_line(exc)}") from exc
+    if len(statements) != 1:
+        count = f"{len(statements)} statements" if statements else "no statement"
+        raise StatementRefused(f"refused: {count}; {ONE_QUERY} per call (send them one at a time)")
+    statement = statements[0]
+    kind = _explained_kind(statement.query) if statement.type == Kind.EXPLAIN else statement.type
+    if kind not in READ_ONLY_KINDS:
+        what = f"{kind.name} is not a read-only query" if kind else "EXPLAIN of something other than a query"
+        what, instead = REFUSED.get(kind, (what, INSTEAD))
+        raise StatementRefused(f"refused: {what}; {ONE_QUERY} ({instead})")
+
+
+def _explained_kind(text: str) -> Kind | None:
+    """The kind of statement an EXPLAIN explains (EXPLAIN ANALYZE runs it): the longest text after
+    EXPLAIN that parses as one statement, which passes over ANALYZE and (options)."""
+    starts = [start for start, token in duckdb.tokenize(text) if token != duckdb.token_type.comment][1:]
+    for start in starts:
+        try:
+            statements = duckdb.extract_statements(text[start:])
+        except duckdb.Error:
+            continue
+        if len(statements) == 1:
+            return statements[0].type
+    return None
+
+
+def _require(path: Path) -> None:
+    if not path.is_file():
+        raise QueryError(f"no warehouse at {path}: run `capexwatch refresh` first")
 
 
 def first_line(exc: Exception) -> str:
