@@ -33,7 +33,7 @@ def one_line_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning, publish.WarehouseHeld,
-                publish.BuildRunning, query.QueryError, OSError, ValueError) as exc:
+                query.QueryError, OSError, ValueError) as exc:
             raise click.ClickException(query.first_line(exc)) from exc
         except duckdb.Error as exc:
             raise click.ClickException(f"warehouse error: {query.first_line(exc)}") from exc

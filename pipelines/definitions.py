@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.automation import (build_warehouse, daily_refresh, new_filings, partition_executor,
-                                       refresh_companies_job)
+from pipelines.defs.automation import (build_warehouse, company_universe, daily_refresh, new_filings,
+                                       partition_executor, refresh_companies_job, warehouse_automation)
 from pipelines.defs.bulk_assets import bulk_companyfacts
 from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
 from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
@@ -26,7 +26,7 @@ def build_definitions(
                 *warehouse_assets, html_report, bulk_companyfacts],
         jobs=[refresh_companies_job(company_executor), build_warehouse],
         schedules=[daily_refresh],
-        sensors=[new_filings],
+        sensors=[company_universe, new_filings, warehouse_automation],
         resources={"sec": sec or SecResource(), "warehouse_db": warehouse_db or WarehouseResource()},
         # DuckDB allows one writer per file: outside the partition job, steps run one after another
         executor=dg.in_process_executor,

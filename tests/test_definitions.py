@@ -9,7 +9,7 @@ import dagster as dg
 
 from conftest import offline_resources
 from pipelines.definitions import build_definitions, defs
-from pipelines.defs.automation import daily_refresh, new_filings
+from pipelines.defs.automation import company_universe, daily_refresh, new_filings
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.warehouse_assets import SQL_TABLES
 
@@ -76,14 +76,27 @@ def test_definitions_validate_and_name_their_jobs_and_checks():
     }
 
 
-def test_offline_sensor_registers_the_universe_and_polls_nothing(tmp_path):
+def test_universe_sensor_registers_the_partitions_and_runs_nothing(tmp_path):
     sec, _ = offline_resources(tmp_path)
     instance = dg.DagsterInstance.ephemeral()
-    result = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
-    assert result.run_requests == []
-    assert "offline mode" in result.skip_reason.skip_message
+    assert company_universe.default_status == dg.DefaultSensorStatus.RUNNING  # a fresh Dagster shows partitions
+    result = company_universe(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
+    assert result.run_requests is None or result.run_requests == []
     [request] = result.dynamic_partitions_requests
     assert list(request.partition_keys) == ["MSFT", "AMZN", "GOOGL", "META", "ORCL", "NVDA", "AAPL"]
+
+
+def test_offline_new_filings_requests_each_company_with_filings_once(tmp_path):
+    """Offline, the snapshot's filings index is the feed: the first tick sees every company's newest
+    filing as new, later ticks see nothing new."""
+    sec, _ = offline_resources(tmp_path)
+    instance = dg.DagsterInstance.ephemeral()
+    first = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
+    # Microsoft and Oracle have no filing documents offline, so nothing to see
+    assert sorted(r.partition_key for r in first.run_requests) == ["AAPL", "AMZN", "GOOGL", "META", "NVDA"]
+    assert {r.run_key for r in first.run_requests} >= {"GOOGL:0001652044-25-000014"}
+    second = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}, cursor=first.cursor))
+    assert second.run_requests == []
 
 
 def test_daily_schedule_requests_one_run_per_company(tmp_path):

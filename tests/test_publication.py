@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import filelock
 import duckdb
 import pytest
 
@@ -180,3 +181,15 @@ def test_a_build_refuses_while_another_process_writes_and_keeps_its_writes(amend
         assert conn.execute(CAPEX_PAIR).fetchone()[:2] == (AMENDED_CAPEX, AMENDED_CAPEX)
     reliability_log.record("concurrency", "build while another process has the warehouse open for writing",
                            "refused naming the process; its writes kept", lost=0)
+
+
+def test_a_second_build_waits_for_the_first_then_says_why(amended):
+    database, published = amended
+    sec, _ = resources(database.parent.parent)
+    impatient = WarehouseResource(database_path=str(database), build_wait_seconds=0.5)
+    with filelock.FileLock(database.with_name(database.name + ".build.lock")).acquire(timeout=0):  # a build runs
+        report = run_refresh(sec, impatient, dg.DagsterInstance.ephemeral())
+    assert not report.build_ok and report.build_error.startswith(f"RefreshRunning: another build of {database} is running")
+    assert fingerprint(database) == published
+    reliability_log.record("concurrency", "second build while one runs (any entry point)",
+                           "waits for it (build_wait_seconds), then stops with a clear message")

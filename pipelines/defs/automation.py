@@ -53,26 +53,51 @@ def daily_refresh(context: dg.ScheduleEvaluationContext):
     return [dg.RunRequest(run_key=f"{key}:{day}", partition_key=key) for key in keys]
 
 
+def _register_universe(context: dg.SensorEvaluationContext, sec: SecResource) -> list[dg.AddDynamicPartitionsRequest]:
+    """The configured universe as company partitions (only those not registered yet)."""
+    known = set(context.instance.get_dynamic_partitions(company_partitions.name))
+    add = [c.partition_key for c in sec.resolve_universe() if c.partition_key not in known]
+    return [company_partitions.build_add_request(add)] if add else []
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def company_universe(context: dg.SensorEvaluationContext, sec: SecResource) -> dg.SensorResult:
+    """Keeps one partition per configured company, so a fresh Dagster shows them with no manual step;
+    it requests no runs."""
+    return dg.SensorResult(dynamic_partitions_requests=_register_universe(context, sec))
+
+
+def newest_filing(sec: SecResource, cik: str) -> str | None:
+    """The accession of a company's newest 10-K/10-Q: live from SEC's submissions feed, offline from
+    the snapshot's filings index (the snapshot is the offline feed)."""
+    if sec.settings().mode == "live":
+        raw = sec.raw_store().land(sec.submissions_url(cik), sec.source(), submissions.validate)
+        filings = submissions.periodic_filings(raw.path.read_bytes())
+    else:
+        filings = sec.discover_filings(cik)
+    return filings[0].accn if filings else None
+
+
 @dg.sensor(job_name="refresh_companies", minimum_interval_seconds=15 * 60)
 def new_filings(context: dg.SensorEvaluationContext, sec: SecResource) -> dg.SensorResult:
-    """Registers the configured universe as partitions and, live, requests a refresh of each
-    company whose newest 10-K/10-Q (per SEC's submissions feed) is not the one last seen."""
-    companies = sec.resolve_universe()
-    known = set(context.instance.get_dynamic_partitions(company_partitions.name))
-    add = [c.partition_key for c in companies if c.partition_key not in known]
-    partitions = [company_partitions.build_add_request(add)] if add else []
-    if sec.settings().mode != "live":
-        return dg.SensorResult(
-            dynamic_partitions_requests=partitions,
-            skip_reason="offline mode: the snapshot does not change, nothing to poll",
-        )
+    """Requests a refresh of each company whose newest 10-K/10-Q is not the one last seen (a company
+    seen for the first time counts as new); the warehouse build follows by automation."""
     seen = json.loads(context.cursor) if context.cursor else {}
     requests = []
-    for company in companies:
-        raw = sec.raw_store().land(sec.submissions_url(company.cik), sec.source(), submissions.validate)
-        filings = submissions.periodic_filings(raw.path.read_bytes())
-        if filings and seen.get(company.cik) != filings[0].accn:
-            seen[company.cik] = filings[0].accn
-            requests.append(dg.RunRequest(run_key=f"{company.partition_key}:{filings[0].accn}",
-                                          partition_key=company.partition_key))
-    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions, cursor=json.dumps(seen))
+    for company in sec.resolve_universe():
+        accn = newest_filing(sec, company.cik)
+        if accn and seen.get(company.cik) != accn:
+            seen[company.cik] = accn
+            requests.append(dg.RunRequest(run_key=f"{company.partition_key}:{accn}", partition_key=company.partition_key))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=_register_universe(context, sec),
+                           cursor=json.dumps(seen))
+
+
+# Declarative automation for the build (and the report after it), on by default: whatever refreshed a
+# company (the sensor, the schedule, a backfill, a click in the UI), the warehouse build follows.
+warehouse_automation = dg.AutomationConditionSensorDefinition(
+    "warehouse_automation",
+    target=dg.AssetSelection.all() - COMPANY_ASSETS - dg.AssetSelection.groups("bulk"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+)

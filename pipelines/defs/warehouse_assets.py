@@ -95,11 +95,15 @@ def table_spec(name: str, deps: list[str]) -> dg.AssetSpec:
 
 
 # Only the loaders read from outside the build (the companies' partitions); when those change, the
-# whole build runs (it cannot be split). A company that failed does not hold the others back.
+# whole build runs (it cannot be split). A company that failed does not hold the others back. An
+# update is forgotten only once a build was requested with no newer update in the same tick: Dagster's
+# since_last_handled would also forget one that lands in the tick a build finished, and never build it.
+_AUTOMATION = dg.AutomationCondition
 LOADER_AUTOMATION = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
+    _AUTOMATION.any_deps_updated().since(
+        (_AUTOMATION.newly_requested() & ~_AUTOMATION.any_deps_updated()) | _AUTOMATION.initial_evaluation())
+    & ~_AUTOMATION.any_deps_in_progress()
+    & ~_AUTOMATION.in_progress()
 )
 
 LOADER_SPECS = [

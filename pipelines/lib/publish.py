@@ -19,10 +19,9 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 import duckdb
-import filelock
 
 from pipelines.lib import warehouse
 from pipelines.lib.raw_store import write_atomically
@@ -30,10 +29,6 @@ from pipelines.lib.raw_store import write_atomically
 
 class WarehouseHeld(RuntimeError):
     """Another process has the published warehouse open for writing; publishing would drop its writes."""
-
-
-class BuildRunning(RuntimeError):
-    """Another build of the same warehouse holds the build lock."""
 
 
 class ChecksFailed(RuntimeError):
@@ -111,17 +106,10 @@ def private_build(published: Path, wait_seconds: float = 0) -> Iterator[PrivateB
             _write_record(published, record)
 
 
-@contextmanager
-def _build_lock(published: Path, wait_seconds: float) -> Iterator[None]:
-    """One build per warehouse at a time; a kill releases it (the lock dies with the process)."""
-    lock_path = published.with_name(published.name + ".build.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with filelock.FileLock(lock_path, timeout=wait_seconds):
-            yield
-    except filelock.Timeout as exc:
-        raise BuildRunning(f"another build of {published} is running (lock {lock_path}); "
-                           f"waited {wait_seconds:g} s") from exc
+def _build_lock(published: Path, wait_seconds: float) -> ContextManager[None]:
+    """One build per warehouse at a time, whatever started it."""
+    return warehouse.exclusive(published.with_name(published.name + ".build.lock"), wait_seconds,
+                               f"another build of {published} is running")
 
 
 @contextmanager

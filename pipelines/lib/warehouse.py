@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 import duckdb
 import filelock
@@ -21,21 +21,25 @@ class WarehouseLocked(RuntimeError):
 
 
 class RefreshRunning(RuntimeError):
-    """Another refresh of the same warehouse is under way."""
+    """Another refresh or build of the same warehouse is under way."""
 
 
 @contextmanager
-def refresh_lock(path: Path, wait_seconds: float = 0) -> Iterator[None]:
-    """One refresh per warehouse at a time; the second waits up to wait_seconds, then says why."""
-    lock_path = path.with_name(path.name + ".refresh.lock")
+def exclusive(lock_path: Path, wait_seconds: float, busy: str) -> Iterator[None]:
+    """Hold lock_path, waiting up to wait_seconds, else raise Busy(busy). The lock dies with its
+    process, so a killed holder never leaves it taken."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with filelock.FileLock(lock_path, timeout=wait_seconds):
             yield
     except filelock.Timeout as exc:
-        raise RefreshRunning(
-            f"another refresh of {path} is running (lock {lock_path}); wait for it, or pass --wait SECONDS"
-        ) from exc
+        raise RefreshRunning(f"{busy} (lock {lock_path}); waited {wait_seconds:g} s") from exc
+
+
+def refresh_lock(path: Path, wait_seconds: float = 0) -> ContextManager[None]:
+    """One CLI refresh per warehouse at a time; the second waits up to wait_seconds, then says why."""
+    return exclusive(path.with_name(path.name + ".refresh.lock"), wait_seconds,
+                     f"another refresh of {path} is running; wait for it, or pass --wait SECONDS")
 
 
 VOLATILE_COLUMNS = {"refreshed_at", "fetched_at"}  # when, not what
