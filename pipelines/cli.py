@@ -65,7 +65,7 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds)
     if report.build:
-        click.echo(describe_build(report.build))
+        click.echo(describe_build(report.build, warning_rows=False))
     if not report.build_ok:
         click.echo(f"warehouse not published: {report.build_error}", err=True)
     if warehouse_db.path().is_file():
@@ -168,14 +168,19 @@ def status() -> None:
     click.echo(query.render(pd.DataFrame(results, columns=["check", "severity", "result"]), "table"))
 
 
-def describe_build(record: publish.BuildRecord) -> str:
-    """What the last build did, and each check that did not pass with its first rows."""
+def describe_build(record: publish.BuildRecord, warning_rows: bool = True) -> str:
+    """What the last build did, and each check that did not pass with its first rows (a warning's
+    rows only if asked: `status` shows them, `refresh` points there)."""
     status = {"published": "published", "refused": "NOT PUBLISHED (a blocking check failed)",
               "failed": "NOT PUBLISHED (failed)", "building": "did not finish (still running, or killed)"}
     lines = [f"last build {record.build_id}, started {record.started_at}: {status.get(record.status, record.status)}"]
     if record.error:
         lines.append(f"  {record.error}")
     for outcome in sorted((o for o in record.checks if o.failures), key=lambda o: not o.blocking):
+        if not (outcome.blocking or warning_rows):
+            lines.append(f"check {outcome.check} ({outcome.severity}) failed on {outcome.failures} rows, "
+                         "published with a warning (rows: capexwatch status)")
+            continue
         lines.append(f"check {outcome.check} ({outcome.severity}) failed on {outcome.failures} rows"
                      + ("; the build was not published:" if outcome.blocking else ", published with a warning:"))
         lines.append(query.render(pd.DataFrame(outcome.rows), "table"))

@@ -134,6 +134,7 @@ LOADER_SPECS = [
     specs=LOADER_SPECS + [table_spec(name, deps) for name, deps in SQL_TABLES.items()],
     check_specs=[check.spec() for check in CHECKS],
     can_subset=False,
+    pool="warehouse_build",  # with the instance's pool limit of 1, builds queue in Dagster too (the lock holds anyway)
 )
 def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
                     warehouse_db: WarehouseResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
