@@ -1,5 +1,6 @@
 """When refreshes run: a daily schedule, and a sensor that watches SEC for new 10-K/10-Q filings."""
 
+import functools
 import json
 
 import dagster as dg
@@ -71,7 +72,7 @@ def newest_filing(sec: SecResource, cik: str) -> str | None:
     """The accession of a company's newest 10-K/10-Q: live from SEC's submissions feed, offline from
     the snapshot's filings index (the snapshot is the offline feed)."""
     if sec.settings().mode == "live":
-        raw = sec.raw_store().land(sec.submissions_url(cik), sec.source(), submissions.validate)
+        raw = sec.raw_store().land(sec.submissions_url(cik), sec.source(), functools.partial(submissions.validate, cik=cik))
         filings = submissions.periodic_filings(raw.path.read_bytes())
     else:
         filings = sec.discover_filings(cik)

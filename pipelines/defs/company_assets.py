@@ -61,7 +61,8 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
     recorded as such."""
     company = company_for(context.partition_key, sec)
     store, url = sec.settings().partition_store("facts_parquet"), sec.companyfacts_url(company.cik)
-    meta = sec.raw_store().read_meta(url)
+    stored = sec.raw_store().verified(url)  # read again below: checked against its sha256 first
+    meta = stored.meta if stored else None
     record = fact_partitions.read_record(store, company.cik)
     if meta is None:
         fact_partitions.write_record(store, company.cik, ticker=company.ticker, company=company.name,

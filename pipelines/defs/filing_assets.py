@@ -42,7 +42,8 @@ def manifest_path(sec: SecResource, cik: str):
 def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """The primary documents of a company's 10-K/10-Q filings, unchanged, under warehouse/raw/,
     found through SEC's submissions feed (offline: the snapshot's filings index). A document that
-    cannot be fetched is listed with the reason; the others still land."""
+    cannot be fetched, or is refused (not this filing's document), is listed with the reason and
+    its stored copy, if it has one, is kept and read; the others still land."""
     company = company_for(context.partition_key, sec)
     landed = []
     for filing in sec.discover_filings(company.cik):
@@ -52,6 +53,10 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
             entry.update(path=str(raw.path), sha256=raw.meta.sha256)
         except (NoOfflineData, InvalidResponse, UnsafePath, RuntimeError) as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"
+            stored = None if isinstance(exc, UnsafePath) else sec.raw_store().verified(entry["url"])
+            if stored is not None:  # a bad answer must not empty the facts of the good copy
+                entry.update(path=str(stored.path), sha256=stored.meta.sha256,
+                             error=f"{entry['error']} (stored copy kept, sha256 {stored.meta.sha256[:12]})")
             context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
         landed.append(entry)
     write_atomically(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
@@ -74,11 +79,15 @@ def _facts_frame(parsed: ixbrl.ParsedDocument, cik: str, entry: dict) -> pd.Data
 
 def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.DataFrame | None, list[tuple], list[tuple]]:
     """One landed document -> its core.filings row, facts, warnings and table measures. The file is
-    found from its URL in the raw zone, never from a path written in the manifest."""
+    found from its URL in the raw zone, never from a path written in the manifest, and checked
+    against its recorded sha256 first (RawFileCorrupt stops the company)."""
     status, parsed, measures = entry["error"] or "parsed", None, []
     if entry["sha256"]:
         try:
-            content = store.path_for(entry["url"]).read_bytes()
+            stored = store.verified(entry["url"])
+            if stored is None:
+                raise FileNotFoundError(f"no stored copy of {entry['url']}")
+            content = stored.path.read_bytes()
             parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
             measures = read_reported_measures(content, cik, entry["accn"])
         except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument, UnsafePath, OSError) as exc:

@@ -97,17 +97,18 @@ class SecResource(dg.ConfigurableResource):
     def land_companyfacts(self, cik: str) -> tuple[RawFile | None, str]:
         """Fetch one company's companyfacts into the raw zone; (None, why) when there is no copy.
 
-        Offline, a copy fetched by an earlier live run is used when the snapshot has none.
+        Offline, a copy fetched by an earlier live run is used when the snapshot has none, once it
+        has passed its sha256 check (RawFileCorrupt otherwise).
         """
         store, url = self.raw_store(), self.companyfacts_url(cik)
         try:
-            raw = store.land(url, self.source(), companyfacts.validate)
+            raw = store.land(url, self.source(), lambda content: companyfacts.validate(content, cik))
             return raw, f"{raw.meta.source}, sha256 {raw.meta.sha256[:12]}"
         except NoOfflineData:
-            cached = store.read_meta(url)
-            if cached is None:
+            stored = store.verified(url)
+            if stored is None:
                 return None, "no offline data"
-            return RawFile(store.path_for(url), cached, changed=False), f"offline: raw copy fetched {cached.fetched_at}"
+            return stored, f"offline: raw copy fetched {stored.meta.fetched_at}"
 
     def submissions_url(self, cik: str) -> str:
         return f"{self.data_url}/submissions/CIK{cik}.json"
@@ -119,21 +120,24 @@ class SecResource(dg.ConfigurableResource):
         if current.mode == "offline":
             return submissions.offline_filings(current.snapshot_dir / "filings.csv", cik)
         since = (dt.date.today() - dt.timedelta(days=366 * self.filing_years)).isoformat()
-        feed = self.raw_store().land(self.submissions_url(cik), self.source(), submissions.validate)
-        filings = submissions.periodic_filings(feed.path.read_bytes())
-        for page in submissions.page_names(feed.path.read_bytes()):
+        validate = functools.partial(submissions.validate, cik=cik)
+        feed = self.raw_store().land(self.submissions_url(cik), self.source(), validate).path.read_bytes()
+        filings = submissions.periodic_filings(feed)
+        for page in submissions.page_names(feed):
             if filings and min(f.filed or "" for f in filings) <= since:
                 break
             url = f"{self.data_url}/submissions/{page}"
             filings += submissions.periodic_filings(
-                self.raw_store().land(url, self.source(), submissions.validate).path.read_bytes()
+                self.raw_store().land(url, self.source(), validate).path.read_bytes()
             )
         return [f for f in filings if (f.filed or "") >= since]
 
     def land_filing_document(self, cik: str, filing: submissions.Filing) -> RawFile:
-        """The primary document of a filing, refused if it was cut short."""
+        """The primary document of a filing, refused unless it is that filing's complete inline-XBRL
+        document (this CIK, and the feed's report date when it gives one)."""
         url = filing.url(self.www_url, cik)
-        return self.raw_store().land(url, self.source(), lambda content: ixbrl.check_complete(content, url))
+        return self.raw_store().land(url, self.source(), lambda content: ixbrl.validate_document(
+            content, cik, filing.report_date or None, f"{filing.form} {filing.accn}"))
 
     def known_companies(self) -> list[universe.Company]:
         if self.settings().mode == "offline":

@@ -21,14 +21,17 @@ class MalformedCompanyFacts(ValueError):
     """The document is not a companyfacts response (bad JSON, wrong shape)."""
 
 
-def validate(content: bytes) -> dict:
-    """Parse and check the shape; used before a download may land in the raw zone."""
+def validate(content: bytes, cik: str | None = None) -> dict:
+    """Parse and check the shape, and that it is the company asked for (cik, when given); used
+    before a download may land in the raw zone."""
     try:
         doc = orjson.loads(content)  # several times faster than json on SEC's multi-MB documents
     except orjson.JSONDecodeError as exc:
         raise MalformedCompanyFacts(f"not valid JSON ({len(content)} bytes): {exc}") from exc
     if not isinstance(doc, dict) or "cik" not in doc or not isinstance(doc.get("facts"), dict):
         raise MalformedCompanyFacts("JSON without 'cik' and a 'facts' object: not a companyfacts response")
+    if cik is not None and str(doc["cik"]).lstrip("0") != cik.lstrip("0"):
+        raise MalformedCompanyFacts(f"companyfacts of CIK {doc['cik']}, expected {cik}")
     return doc
 
 

@@ -8,6 +8,7 @@ text is turned into a number by its ixt/ixt-sec format, scale and sign.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from bs4 import BeautifulSoup, SoupStrainer, Tag, XMLParsedAsHTMLWarning
+from dateutil import parser as date_parser
 
 FACT_COLUMNS = [
     "cik", "concept", "prefix", "tag", "value", "unit", "period_start", "period_end",
@@ -41,6 +43,10 @@ class TruncatedDocument(ValueError):
     """The document stops before its end (an interrupted download)."""
 
 
+class NotTheExpectedDocument(ValueError):
+    """A real filing document, but of another company or another period than the filing asked for."""
+
+
 @dataclass(frozen=True)
 class Context:
     cik: str | None
@@ -60,6 +66,53 @@ def check_complete(content: bytes, name: str = "document") -> None:
     """A download cut short loses its closing tag; refuse it before it can be stored or parsed."""
     if not re.search(rb"</html>\s*$", content[-2048:], re.IGNORECASE):
         raise TruncatedDocument(f"{name}: ends without </html> ({len(content)} bytes): truncated download?")
+
+
+def validate_document(content: bytes, cik: str, report_date: str | None, name: str = "document") -> None:
+    """Refuse what is not this filing's document before it can replace a stored copy: cut short, no
+    inline XBRL (an error page, a login page behind a redirect), or the dei cover facts of another
+    company or period. A scan for the few dei elements, not a parse: ~5 ms, a parse ~250 ms."""
+    check_complete(content, name)
+    lowered = content.lower()  # same offsets as content; iXBRL saved by browsers is lower-cased
+    if b"<ix:nonfraction" not in lowered:
+        raise NoInlineXbrl(f"{name}: no inline XBRL numeric facts (ix:nonFraction) found")
+    if b"<ix:header" not in lowered:
+        raise NoInlineXbrl(f"{name}: no inline XBRL header (ix:header) found")
+    ciks = [text for text, _ in _dei_values(content, lowered, "EntityCentralIndexKey")]
+    if cik.lstrip("0") not in {text.lstrip("0") for text in ciks}:
+        raise NotTheExpectedDocument(f"{name}: dei:EntityCentralIndexKey is {', '.join(ciks) or 'missing'}, "
+                                     f"expected {cik}")
+    if report_date:
+        dates = [(_cover_date(text, fmt), text) for text, fmt in _dei_values(content, lowered, "DocumentPeriodEndDate")]
+        if dt.date.fromisoformat(report_date) not in {date for date, _ in dates}:
+            stated = ", ".join(str(date) if date else repr(text) for date, text in dates) or "missing"
+            raise NotTheExpectedDocument(f"{name}: dei:DocumentPeriodEndDate is {stated}, expected {report_date}")
+
+
+def _dei_values(content: bytes, lowered: bytes, element: str) -> list[tuple[str, str | None]]:
+    """(displayed text, ixt format) of each ix:nonNumeric named dei:<element>. The lenient HTML
+    parser reads a short window from each start tag: enough for a cover fact, nested tags included."""
+    start_tag = re.compile(rb"<ix:nonnumeric\b[^>]*\bname\s*=\s*[\"']dei:" + element.lower().encode() + rb"[\"']")
+    values = []
+    for match in start_tag.finditer(lowered):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            fragment = BeautifulSoup(content[match.start(): match.start() + 4096], "lxml")
+        tag = fragment.find("ix:nonnumeric")
+        if tag is not None:
+            values.append((" ".join(tag.get_text().split()), tag.get("format")))
+    return values
+
+
+def _cover_date(text: str, fmt: str | None) -> dt.date | None:
+    """'December 31, 2024' (ixt:date-monthname-day-year-en), '31.12.2024', '2024-12-31' -> a date;
+    the format says whether the day comes first. A date without a year reads as year 1: no match."""
+    local = (fmt or "").split(":")[-1].replace("-", "")
+    try:
+        return date_parser.parse(text, dayfirst=local.startswith("dateday") or local.endswith("eu"),
+                                 default=dt.datetime(1, 1, 1)).date()
+    except (ValueError, OverflowError):
+        return None
 
 
 def parse(content: bytes, name: str = "document") -> ParsedDocument:

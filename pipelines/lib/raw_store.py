@@ -1,7 +1,9 @@
 """Raw landing zone: SEC responses stored unchanged, mirrored by URL path, with a sidecar.
 
 A file lands only after it has been validated, through a temp file and an atomic
-rename, so a failed or truncated download never replaces the last good copy.
+rename, so a failed or truncated download never replaces the last good copy. A stored file is
+checked against the sha256 its sidecar recorded before it is used again (`RawStore.verified`),
+so a copy changed on disk is never taken for what SEC sent.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class NoOfflineData(LookupError):
 
 class InvalidResponse(ValueError):
     """What a URL returned is not what it should be (malformed JSON, an error page, cut short)."""
+
+
+class RawFileCorrupt(ValueError):
+    """A stored raw file no longer has the sha256 recorded when it landed (edited, bit rot, a bad copy)."""
 
 
 class UnsafePath(ValueError):
@@ -109,10 +115,32 @@ class RawStore:
             return None
         return RawMeta(**json.loads(meta_path.read_text()))
 
-    def land(self, url: str, source: Source, validate: Callable[[bytes], object]) -> RawFile:
-        """Fetch url through source, validate it, store it atomically; re-use if unchanged."""
+    def verified(self, url: str) -> RawFile | None:
+        """The stored copy of url, after checking its bytes against the recorded sha256; None when
+        there is none. Every re-use and every read-back for staging goes through here."""
+        meta = self.read_meta(url)
+        if meta is None:
+            return None
         path = self.path_for(url)
-        cached = self.read_meta(url)
+        with path.open("rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+        if actual != meta.sha256:
+            raise RawFileCorrupt(
+                f"stored raw file {path} is not the copy that landed: recorded sha256 {meta.sha256}, actual "
+                f"{actual}; delete it and its {_meta_path(path).name}, or refresh live to fetch it again")
+        return RawFile(path, meta, changed=False)
+
+    def land(self, url: str, source: Source, validate: Callable[[bytes], object]) -> RawFile:
+        """Fetch url through source, validate it, store it atomically; re-use if unchanged. A stored
+        copy that fails its sha256 is fetched again unconditionally when live; offline it stops here."""
+        path = self.path_for(url)
+        try:
+            stored = self.verified(url)
+        except RawFileCorrupt:
+            if not isinstance(source, LiveSource):
+                raise
+            stored = None  # no If-None-Match: SEC's 304 would keep the changed copy
+        cached = stored.meta if stored else None
         response = source.fetch(url, cached)
         if response.status == 304 and cached is not None:
             return RawFile(path, cached, changed=False)

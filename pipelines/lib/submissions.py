@@ -32,8 +32,9 @@ class Filing:
         return f"{www_url}/Archives/edgar/data/{int(cik)}/{folder}/{self.primary_document}"
 
 
-def validate(content: bytes) -> dict:
-    """The filings columns of a feed (its 'recent' block) or of one of its paged files."""
+def validate(content: bytes, cik: str | None = None) -> dict:
+    """The filings columns of a feed (its 'recent' block) or of one of its paged files; with cik,
+    the feed must be that company's (SEC's paged files carry no 'cik': compared only if present)."""
     try:
         doc = json.loads(content)
         columns = doc["filings"]["recent"] if "filings" in doc else doc
@@ -42,7 +43,16 @@ def validate(content: bytes) -> dict:
     missing = set(_COLUMNS) - set(columns)
     if missing:
         raise MalformedSubmissions(f"submissions response without {sorted(missing)}")
+    if cik is not None:
+        _check_cik(doc, cik)
     return columns
+
+
+def _check_cik(doc: dict, cik: str) -> None:
+    if "cik" not in doc and "filings" in doc:
+        raise MalformedSubmissions(f"submissions response without 'cik', expected {cik}")
+    if "cik" in doc and str(doc["cik"]).lstrip("0") != cik.lstrip("0"):
+        raise MalformedSubmissions(f"submissions of CIK {doc['cik']}, expected {cik}")
 
 
 def page_names(content: bytes) -> list[str]:
