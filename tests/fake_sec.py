@@ -5,9 +5,13 @@ Bound to 127.0.0.1 on a free port, started and stopped by the test; it records e
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
+import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +19,35 @@ from pathlib import Path
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 SNAPSHOT_DATA = SNAPSHOT_DIR / "data.sec.gov"
+
+
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1 and the certificate a client must trust (SEC is https)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key, name = ec.generate_private_key(ec.SECP256R1()), x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "fake-sec")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "fake-sec.pem", directory / "fake-sec.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context, cert_path
+
+
+def gzip_bomb(size: int) -> bytes:
+    """`size` zero bytes gzip-compressed (about size / 1000), built a MiB at a time, never held whole."""
+    compressor, zeros = zlib.compressobj(9, zlib.DEFLATED, 31), bytes(1 << 20)
+    parts = [compressor.compress(zeros) for _ in range(size >> 20)]
+    return b"".join(parts) + compressor.compress(bytes(size % (1 << 20))) + compressor.flush()
 
 
 @dataclass
@@ -25,6 +58,7 @@ class Fault:
     truncate: bool = False  # announce the full length, send half of it
     reset: bool = False  # close the connection without answering
     stall: float = 0.0  # seconds to wait before answering
+    trickle: tuple[int, float] | None = None  # (bytes, seconds): the whole answer, headers too, this slowly
 
 
 @dataclass
@@ -36,17 +70,20 @@ class Seen:
 
 
 class FakeSec:
-    def __init__(self, root: Path = SNAPSHOT_DATA):
+    def __init__(self, root: Path = SNAPSHOT_DATA, tls: ssl.SSLContext | None = None):
         self.root = root
+        self.scheme = "https" if tls else "http"
         self.faults: list[Fault] = []  # served first, one per request
         self.faults_for: dict[str, list[Fault]] = {}  # by request path, before the general queue
         self.requests: list[Seen] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> "FakeSec":
         self.thread.start()
@@ -76,6 +113,8 @@ class FakeSec:
                         return self.connection.shutdown(socket.SHUT_RDWR)
                     time.sleep(fault.stall)
                     body = fault.body if fault.body is not None else path.read_bytes()
+                    if fault.trickle:
+                        return self._trickle(fault.status, body, fault.headers, *fault.trickle)
                     return self._send(fault.status, body, fault.headers, fault.truncate)
                 if not path.is_file():
                     return self._send(404, b"<html>Not Found</html>")
@@ -90,6 +129,19 @@ class FakeSec:
                     self._write(status, body, headers, truncate)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout): nothing more to say
+
+            def _trickle(self, status: int, body: bytes, headers: dict, size: int, interval: float) -> None:
+                """Each piece arrives well within any read timeout; the whole never does."""
+                head = {**headers, "Content-Length": str(len(body))}
+                data = (f"HTTP/1.1 {status} {self.responses[status][0]}\r\n"
+                        + "".join(f"{name}: {value}\r\n" for name, value in head.items()) + "\r\n").encode() + body
+                self.close_connection = True
+                try:
+                    for start in range(0, len(data), size):
+                        self.wfile.write(data[start:start + size])
+                        time.sleep(interval)
+                except OSError:
+                    pass  # the client gave up (its deadline)
 
             def _write(self, status: int, body: bytes, headers: dict | None, truncate: bool) -> None:
                 self.send_response(status)

@@ -91,14 +91,15 @@ def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     assert len(progress) == 1 and progress[0].startswith("3/3 companies, ")  # done / total, rate
 
 
-def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path):
+def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEC_USER_AGENT", UA)
     root = tmp_path / "sec"
     archive = root / "Archives/edgar/daily-index/xbrl/companyfacts.zip"
     archive.parent.mkdir(parents=True)
     write_archive(archive, 3)
     with FakeSec(root) as fake:
         fake.faults_for[bulk.ARCHIVE_PATH] = [Fault(truncate=True)]  # the first download is cut short
-        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
+        sec = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
                           www_url=fake.url, max_attempts=3)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         result = dg.materialize([bulk_companyfacts], resources={"sec": sec, "warehouse_db": warehouse_db})
@@ -110,11 +111,12 @@ def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path):
     assert landed.read_bytes() == archive.read_bytes() and not list(landed.parent.glob(".*download"))
 
 
-def test_an_archive_that_is_not_a_zip_is_refused_and_offline_needs_a_path(tmp_path):
+def test_an_archive_that_is_not_a_zip_is_refused_and_offline_needs_a_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEC_USER_AGENT", UA)
     root = tmp_path / "sec"
     with FakeSec(root) as fake:
         fake.faults_for[bulk.ARCHIVE_PATH] = [Fault(200, body=b"<html>Service Unavailable</html>")]
-        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
+        sec = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"), data_url=fake.url,
                           www_url=fake.url)
         with pytest.raises(InvalidResponse, match="companyfacts.zip: not a zip archive"):
             archive_path(BulkIngestConfig(), sec)

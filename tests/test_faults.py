@@ -66,10 +66,12 @@ def sec_root_module(tmp_path_factory) -> Path:
 
 
 def refresh(fake: FakeSec, directory: Path):
-    sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(directory), tickers=["GOOGL"], data_url=fake.url,
+    sec = SecResource(mode="live", warehouse_dir=str(directory), tickers=["GOOGL"], data_url=fake.url,
                       www_url=fake.url, filing_years=50, timeout_seconds=1.0, max_attempts=3)
     warehouse_db = WarehouseResource(database_path=str(directory / "capexwatch.duckdb"))
-    return run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral()), warehouse_db.path()
+    with pytest.MonkeyPatch.context() as env:  # the User-Agent comes from the environment only
+        env.setenv("SEC_USER_AGENT", UA)
+        return run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral()), warehouse_db.path()
 
 
 def state(directory: Path) -> tuple[dict, str]:

@@ -17,7 +17,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+import reliability_log
+
 from fake_sec import FakeSec
+from pipelines.definitions import build_definitions
 from pipelines.defs.automation import new_filings
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib.settings import SNAPSHOT_DIR
@@ -49,6 +52,12 @@ def build_sec_root(root: Path, filings: list[tuple[str, str, str, str]]) -> Path
     return root
 
 
+@pytest.fixture(autouse=True)
+def _declared_user_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live mode reads the User-Agent from the environment only (after conftest has cleared it)."""
+    monkeypatch.setenv("SEC_USER_AGENT", UA)
+
+
 @pytest.fixture
 def sec_root(tmp_path: Path) -> Path:
     return build_sec_root(tmp_path / "sec", [
@@ -59,7 +68,7 @@ def sec_root(tmp_path: Path) -> Path:
 
 def live_sec(fake: FakeSec, tmp_path: Path) -> SecResource:
     # a wide document window, so that these 2025-2026 filings stay in it whenever the tests run
-    return SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL"],
+    return SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL"],
                        data_url=fake.url, www_url=fake.url, filing_years=50)
 
 
@@ -101,7 +110,7 @@ def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_
 
 def test_unknown_cik_in_live_mode_fails_that_company_only(sec_root, tmp_path):
     with FakeSec(sec_root) as fake:
-        sec = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh"),
+        sec = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"),
                           tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url, filing_years=50)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
@@ -117,8 +126,8 @@ def test_snapshot_copy_is_unmodified():
 
 
 def test_all_live_requests_of_a_process_share_one_rate_limiter(tmp_path):
-    first = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path)).source()
-    second = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "other")).source()
+    first = SecResource(mode="live", warehouse_dir=str(tmp_path)).source()
+    second = SecResource(mode="live", warehouse_dir=str(tmp_path / "other")).source()
     assert first.client is second.client
 
 
@@ -140,7 +149,7 @@ def test_older_filings_come_from_the_feeds_paged_files(sec_root, tmp_path):
         (sec_root / "submissions/CIK0001652044.json").write_text(json.dumps(feed))
         # a window of whole years that holds the 10-Q of 2026-04-30 but not the 10-K of 2025-02-05
         years = max(1, math.ceil((dt.date.today() - dt.date(2026, 4, 30)).days / 366))
-        narrow = SecResource(mode="live", user_agent=UA, warehouse_dir=str(tmp_path / "wh2"), data_url=fake.url,
+        narrow = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh2"), data_url=fake.url,
                              www_url=fake.url, filing_years=years)
         requests_before = len(fake.requests)
         assert [f.accn for f in narrow.discover_filings("0001652044")] == ["0001652044-26-000048"]
@@ -148,11 +157,26 @@ def test_older_filings_come_from_the_feeds_paged_files(sec_root, tmp_path):
 
 
 def test_the_user_agent_is_stored_nowhere(sec_root, tmp_path):
-    with FakeSec(sec_root) as fake:
-        report, _ = run_refresh(live_sec(fake, tmp_path),
-                                WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb")),
-                                dg.DagsterInstance.ephemeral()), None
-    assert report.ok
-    email = UA.split()[-1].encode()
-    leaks = [path for path in (tmp_path / "wh").rglob("*") if path.is_file() and email in path.read_bytes()]
-    assert leaks == []
+    """Not in Dagster's run records, event logs or compute logs, however the resource is configured,
+    nor in the warehouse: every byte of every file is read back."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with FakeSec(sec_root) as fake, dg.DagsterInstance.local_temp(str(home)) as instance:
+        warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
+        report = run_refresh(live_sec(fake, tmp_path), warehouse_db, instance)
+        with pytest.raises(TypeError) as as_field:
+            SecResource(mode="live", user_agent=UA)
+        job = build_definitions(live_sec(fake, tmp_path)).resolve_job_def("refresh_companies")
+        with pytest.raises(dg.DagsterInvalidConfigError, match='unexpected config entry "user_agent"'):
+            job.execute_in_process(partition_key="GOOGL", instance=instance,
+                                   run_config={"resources": {"sec": {"config": {"user_agent": UA}}}})
+        runs = instance.get_runs()
+    assert report.ok and len(runs) == 2 and all(r.user_agent == UA for r in fake.requests)
+    assert str(as_field.value) == ("SecResource takes no user_agent: set SEC_USER_AGENT in the environment "
+                                   "(config is stored in Dagster's run records)")
+    stored = {path: path.read_bytes() for root in (home, tmp_path / "wh") for path in root.rglob("*") if path.is_file()}
+    assert any(b"GOOGL" in content for path, content in stored.items() if path.name == "runs.db")  # the scan sees runs
+    leaks = [path for path, content in stored.items() if UA.encode() in content or UA.split()[-1].encode() in content]
+    assert leaks == [] and len(stored) > 10
+    reliability_log.record("secrets", "User-Agent in run storage (field, run config)",
+                           "refused as config; in no file of DAGSTER_HOME or the warehouse", files=len(stored))

@@ -9,16 +9,20 @@ from typing import ContextManager, Iterator
 
 import dagster as dg
 import duckdb
+import pydantic
 
 from pipelines.lib import companyfacts, ixbrl, publish, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
-from pipelines.lib.sec_client import SecClient
+from pipelines.lib.sec_client import SEC_HOSTS, SecClient
 
 
 @functools.lru_cache(maxsize=None)
-def shared_client(user_agent: str, max_per_second: float, timeout: float, max_attempts: int) -> SecClient:
-    """One client per process (and setting), so every request of a run shares one rate limiter."""
-    return SecClient(user_agent, max_per_second=max_per_second, timeout=timeout, max_attempts=max_attempts)
+def shared_client(user_agent: str, max_per_second: float, timeout: float, max_attempts: int,
+                  allowed_hosts: tuple[str, ...] = SEC_HOSTS) -> SecClient:
+    """One client per process (and setting), so every request of a run shares one rate limiter.
+    allowed_hosts: where the User-Agent may go (SEC's hosts, or the base URLs a test points at)."""
+    return SecClient(user_agent, max_per_second=max_per_second, timeout=timeout, max_attempts=max_attempts,
+                     allowed_hosts=allowed_hosts)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -51,10 +55,10 @@ class SecResource(dg.ConfigurableResource):
 
     Unset fields come from the environment (see pipelines/lib/settings.py): offline unless
     SEC_USER_AGENT is set. Base URLs are configurable so tests can point at a local server.
+    The User-Agent is read only from SEC_USER_AGENT, never config: config is stored with every run.
     """
 
     mode: str | None = None
-    user_agent: str | None = None
     warehouse_dir: str | None = None
     snapshot_dir: str | None = None
     tickers: list[str] | None = None  # tickers or CIKs; unset: CAPEXWATCH_UNIVERSE or the default
@@ -70,7 +74,6 @@ class SecResource(dg.ConfigurableResource):
         base = settings_lib.load_settings()
         overrides = {
             "mode": self.mode,
-            "user_agent": self.user_agent,
             "warehouse_dir": Path(self.warehouse_dir) if self.warehouse_dir else None,
             "snapshot_dir": Path(self.snapshot_dir) if self.snapshot_dir else None,
             "universe": tuple(self.tickers) if self.tickers else None,
@@ -78,14 +81,23 @@ class SecResource(dg.ConfigurableResource):
         }
         resolved = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
         if resolved.mode == "live":
-            settings_lib.validate_user_agent(resolved.user_agent)
+            resolved = dataclasses.replace(resolved, user_agent=settings_lib.validate_user_agent(resolved.user_agent))
         return resolved
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _no_user_agent(cls, fields: object) -> object:
+        """Refused, not ignored as pydantic would; a TypeError so that pydantic does not echo the value."""
+        if isinstance(fields, dict) and "user_agent" in fields:
+            raise TypeError("SecResource takes no user_agent: set SEC_USER_AGENT in the environment "
+                            "(config is stored in Dagster's run records)")
+        return fields
 
     def source(self) -> Source:
         current = self.settings()
         if current.mode == "live":
             return LiveSource(shared_client(current.user_agent, self.max_requests_per_second, self.timeout_seconds,
-                                            self.max_attempts))
+                                            self.max_attempts, (*SEC_HOSTS, self.data_url, self.www_url)))
         return SnapshotSource(current.snapshot_dir)
 
     def raw_store(self) -> RawStore:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.lib.partition_store import PartitionStore
@@ -33,7 +33,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     mode: str  # "offline" | "live"
-    user_agent: str | None
+    user_agent: str | None = field(repr=False)  # an email address: kept out of logs and reprs
     warehouse_dir: Path
     snapshot_dir: Path
     universe: tuple[str, ...]  # tickers or CIKs as the user wrote them; empty = default
@@ -53,12 +53,16 @@ class Settings:
 
 
 def validate_user_agent(user_agent: str | None) -> str:
-    """Live mode must not send a single request without a declared "Name email"."""
-    if not user_agent or not _USER_AGENT_SHAPE.fullmatch(user_agent.strip()):
-        raise ConfigError(
-            "live mode needs SEC_USER_AGENT set to 'Name email' "
-            f"(e.g. 'Jane Analyst jane@example.com'); got {user_agent!r}"
-        )
+    """Live mode must not send a single request without a declared "Name email". The value never
+    appears in the message (it holds an email address, and messages end up in logs); a control
+    character is refused outright, since CR/LF in a header would add headers of its own."""
+    example = "set it to one line 'Name email', e.g. 'Jane Analyst jane@example.com'"
+    if not user_agent or not user_agent.strip():
+        raise ConfigError(f"live mode needs SEC_USER_AGENT, which is not set: {example}")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in user_agent):
+        raise ConfigError(f"SEC_USER_AGENT contains a control character (a line break, tab or similar): {example}")
+    if not _USER_AGENT_SHAPE.fullmatch(user_agent.strip()):
+        raise ConfigError(f"SEC_USER_AGENT has no email address after the name: {example}")
     return user_agent.strip()
 
 
