@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import publish, query, warehouse, workbook
+from pipelines.lib import atomic, publish, query, warehouse, workbook
 from pipelines.lib.settings import ConfigError
 from pipelines.refresh import run_refresh
 
@@ -131,11 +131,14 @@ def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: str) -> Path:
+    """target replaced only once complete: DuckDB writes a new file in place, and a killed write of an
+    existing one leaves a tmp_<name> file that looks like an export."""
     relation = conn.table(table)
-    if fmt == "csv":
-        relation.write_csv(str(target))
-    else:
-        relation.write_parquet(str(target))
+    with atomic.replacing(target) as temporary:
+        if fmt == "csv":
+            relation.write_csv(str(temporary))
+        else:
+            relation.write_parquet(str(temporary))
     return target
 
 

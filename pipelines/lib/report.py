@@ -14,14 +14,25 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.lib import warehouse
+from pipelines.lib import atomic, warehouse
 from pipelines.lib.settings import PACKAGE_DIR
 
 BANDS = [(0.03, 0.06, "software 3-6 %", "rgba(242,193,78,0.35)"), (0.10, 0.15, "early cloud 10-15 %", "rgba(127,179,213,0.35)")]
 
 
 def write_report(conn: duckdb.DuckDBPyConnection, out_dir: Path, mode: str) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """The page is rendered before anything is written, and each file is replaced only once complete,
+    so a failure or a kill leaves the previous report readable."""
+    page = render_page(conn, mode)
+    path = out_dir / "index.html"
+    # the script before the page, so a new page never finds itself without it
+    for target, text in ((out_dir / "plotly.min.js", _plotly_js()), (path, page)):
+        with atomic.replacing(target) as temporary:
+            temporary.write_text(text)
+    return path
+
+
+def render_page(conn: duckdb.DuckDBPyConnection, mode: str) -> str:
     table = conn.execute(warehouse.sql_text("reports/report_intensity_table")).df()
     ttm = conn.execute(warehouse.sql_text("reports/chart_ttm_by_calendar_quarter")).df()
     capex_ocf = conn.execute(warehouse.sql_text("reports/chart_capex_vs_ocf")).df()
@@ -31,9 +42,8 @@ def write_report(conn: duckdb.DuckDBPyConnection, out_dir: Path, mode: str) -> P
         ("Free cash flow (operating cash flow - capex), trailing 12 months", line_figure(ttm, "fcf", "$")),
         ("Capex against operating cash flow, latest twelve months per company", capex_ocf_figure(capex_ocf)),
     ]
-    (out_dir / "plotly.min.js").write_text(_plotly_js())
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=True)
-    page = environment.get_template("report.html.j2").render(
+    return environment.get_template("report.html.j2").render(
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         mode=mode,
         latest_filed=latest_filed,
@@ -46,9 +56,6 @@ def write_report(conn: duckdb.DuckDBPyConnection, out_dir: Path, mode: str) -> P
         day=lambda v: pd.Timestamp(v).date().isoformat(),
         pct=lambda v: f"{v:.1%}",
     )
-    path = out_dir / "index.html"
-    path.write_text(page)
-    return path
 
 
 def _nulls(row: dict) -> dict:

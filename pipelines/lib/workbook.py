@@ -15,7 +15,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.lib import warehouse
+from pipelines.lib import atomic, warehouse
 from pipelines.lib.settings import PACKAGE_DIR
 
 AMOUNT_FORMAT = '$#,##0.0,,"M";-$#,##0.0,,"M"'
@@ -36,8 +36,14 @@ def column_kind(name: str, series: pd.Series) -> str:
 
 
 def write_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(out), {"nan_inf_to_errors": False, "remove_timezone": True})
+    """out replaced only once complete: XlsxWriter truncates the file it is given and fills it at close()."""
+    with atomic.replacing(out) as temporary:
+        fill_workbook(conn, tables, temporary)
+    return out
+
+
+def fill_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False, "remove_timezone": True})
     formats = {
         "amount": book.add_format({"num_format": AMOUNT_FORMAT}),
         "ratio": book.add_format({"num_format": RATIO_FORMAT}),
@@ -53,7 +59,6 @@ def write_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], out: Path
     definitions = pd.read_csv(PACKAGE_DIR / "reference" / "metric_definitions.csv")
     write_sheet(book, formats, "Definitions", definitions)
     book.close()
-    return out
 
 
 def write_sheet(book: Workbook, formats: dict, name: str, frame: pd.DataFrame, link: str | None = None) -> Worksheet:
