@@ -18,7 +18,10 @@ import duckdb
 import pytest
 
 import reliability_log
+from dagster._core.launcher.base import WorkerStatus
+
 from pipelines.lib import publish
+from pipelines.run_launcher import LocalRunLauncher
 from test_publication import AMENDED_CAPEX, CAPEX_PAIR, Reader, fingerprint
 from test_reliability import _edit_capex, _snapshot_copy
 
@@ -28,13 +31,13 @@ ORIGINAL = (91_447_000_000, 91_447_000_000)
 SECOND_AMENDMENT = 91_600_000_000
 
 
-def wait_for(what: str, condition, timeout: float, log: Path) -> object:
+def wait_for(what: str, condition, timeout: float, log: Path, poll: float = 0.5) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.5)
+        time.sleep(poll)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; daemon log:\n{log.read_text()[-4000:]}")
 
 
@@ -45,12 +48,24 @@ def amend(snapshot: Path, value: int, accn: str, filed: str) -> None:
         "form": "10-K/A", "filed": filed}))
 
 
+def automated_builds(instance: dg.DagsterInstance, status: dg.DagsterRunStatus) -> list[dg.DagsterRun]:
+    return instance.get_runs(filters=dg.RunsFilter(statuses=[status],
+                                                   tags={"dagster/sensor_name": "warehouse_automation"}))
+
+
 def build_processes(instance: dg.DagsterInstance) -> set[int]:
     """The processes of the automation's build runs now executing, as their events record them."""
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED],
-                                                   tags={"dagster/sensor_name": "warehouse_automation"}))
-    return {event.dagster_event.pid for run in runs for event in instance.all_logs(run.run_id)
-            if event.dagster_event and event.dagster_event.pid}
+    # the process that started the build step (other events of the run come from the code server too)
+    return {event.dagster_event.pid for run in automated_builds(instance, dg.DagsterRunStatus.STARTED)
+            for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+            if event.dagster_event.pid}
+
+
+def parent(pid: int) -> int:
+    """The parent of a run worker: the code server that launched it (checked, never the test itself)."""
+    ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert b"dagster" in Path(f"/proc/{ppid}/cmdline").read_bytes() and ppid != os.getpid()
+    return ppid
 
 
 def published_pair(database: Path) -> tuple | None:
@@ -132,13 +147,26 @@ def test_a_sensor_tick_leads_to_company_runs_and_a_published_build_and_a_kill_ke
         materialized = dagster(environment, home.parent, "asset", "materialize", "--partition", "GOOGL",
                                "--select", "raw/companyfacts,staging/companyfacts")
         assert materialized.returncode == 0, materialized.stdout[-2000:] + materialized.stderr[-2000:]
+        workers = wait_for("the automated build's process", lambda: build_processes(instance), 300, log, poll=0.1)
+        killed = {run.run_id for run in automated_builds(instance, dg.DagsterRunStatus.STARTED)}
+        # frozen the moment it starts on its private copy (a build takes a few seconds: polling alone
+        # could find it published already), then killed there
         copy = database.with_name(f".{database.name}.building")
-        wait_for("the automated build to start its private copy", copy.exists, 300, log)
-        workers = wait_for("the build's process", lambda: build_processes(instance), 60, log)
+        wait_for("the automated build to start its private copy", copy.exists, 120, log, poll=0.02)
         for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        assert publish.read_record(database).status == "building", "the build published before it could be stopped"
+        # the worker and its parent, the code server (as a crash of the machine's processes would):
+        # nothing is left to report the run's end, so run monitoring's health check must find it
+        for pid in workers | {parent(pid) for pid in workers}:
             os.kill(pid, signal.SIGKILL)
         time.sleep(1)
         assert fingerprint(database) == published and publish.read_record(database).status == "building"
+        # run monitoring (deploy/local/dagster.yaml) finds the worker gone, fails the run and frees its pool slot
+        failed = wait_for("run monitoring to fail the killed run",
+                          lambda: [r for r in automated_builds(instance, dg.DagsterRunStatus.FAILURE)
+                                   if r.run_id in killed], 120, log)
+        assert any("is gone (killed?)" in (e.message or "") for e in instance.all_logs(failed[0].run_id))
         # the next build (here from the command line) publishes the second amendment
         built = dagster(environment, home.parent, "job", "execute", "-j", "build_warehouse")
         assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
@@ -149,5 +177,29 @@ def test_a_sensor_tick_leads_to_company_runs_and_a_published_build_and_a_kill_ke
     assert (AMENDED_CAPEX, AMENDED_CAPEX) in seen  # the reader was there while the daemon published
     reliability_log.record("publication", "daemon: sensor tick -> company runs -> automated build, reader in a loop",
                            f"published; {len(reader.seen)} states read, 0 errors, none mixed", tried=1)
-    reliability_log.record("kill", "kill -9 of the daemon-launched build mid-way", "last published state kept",
-                           tried=1, lost=0)
+    reliability_log.record("kill", "kill -9 of the daemon-launched build and its code server mid-way",
+                           "last published state kept; run monitoring failed the run and freed its slot; "
+                           "the next build published", tried=1, lost=0)
+
+
+def test_the_local_launcher_reports_a_killed_or_unreaped_run_worker_as_failed(tmp_path):
+    """The health check behind run monitoring: alive while the worker runs (or before it has
+    started), failed once it is gone, including a zombie its parent has not reaped yet."""
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        launcher = LocalRunLauncher()
+        launcher.register_instance(instance)
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            run = instance.create_run_for_job(dg.GraphDefinition("build").to_job())
+            assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING  # no RUN_START yet
+            instance.report_dagster_event(dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, run.job_name,
+                                                          pid=worker.pid), run.run_id)
+            assert launcher.check_run_worker_health(run).status == WorkerStatus.RUNNING
+            os.kill(worker.pid, signal.SIGKILL)
+            time.sleep(0.5)  # killed, not reaped: a zombie
+            health = launcher.check_run_worker_health(run)
+            assert health.status == WorkerStatus.FAILED and f"process {worker.pid} is gone" in health.msg
+        finally:
+            worker.kill()
+            worker.wait()
+        assert launcher.check_run_worker_health(run).status == WorkerStatus.FAILED  # reaped: no such process
