@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run the reliability tests and write their outcome into the README's Reliability section.
 
-    .venv/bin/python scripts/reliability_report.py
+    .venv/bin/python scripts/reliability_report.py            # run the tests, write the table
+    .venv/bin/python scripts/reliability_report.py --no-run   # the table from the last run's log
 
 The table is generated from the run's log (tests/artifacts/reliability.jsonl), between the
 markers <!-- reliability:start --> and <!-- reliability:end --> in README.md.
@@ -55,20 +56,29 @@ def table(entries: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    environment = {**os.environ, "CAPEXWATCH_KILL_TRIALS": os.environ.get("CAPEXWATCH_KILL_TRIALS", "8")}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *reliability_tests()], cwd=ROOT, env=environment)
-    if result.returncode != 0:
-        print("reliability tests failed; README left unchanged", file=sys.stderr)
-        return result.returncode
+def between_markers(readme: str, text: str) -> str:
+    """readme with text between the markers (whatever stood there, nothing included)."""
+    updated, found = re.subn(r"(<!-- reliability:start -->\n).*?(<!-- reliability:end -->)",
+                             lambda m: m.group(1) + text.rstrip("\n") + "\n" + m.group(2), readme, flags=re.S)
+    if found != 1:
+        raise SystemExit("README.md: expected one pair of <!-- reliability:start/end --> markers")
+    return updated
+
+
+def main(argv: list[str]) -> int:
+    if "--no-run" not in argv:
+        environment = {**os.environ, "CAPEXWATCH_KILL_TRIALS": os.environ.get("CAPEXWATCH_KILL_TRIALS", "8")}
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", *reliability_tests()], cwd=ROOT,
+                                env=environment)
+        if result.returncode != 0:
+            print("reliability tests failed; README left unchanged", file=sys.stderr)
+            return result.returncode
     entries = [json.loads(line) for line in LOG.read_text().splitlines() if line.strip()]
-    readme = (ROOT / "README.md").read_text()
-    updated = re.sub(r"(<!-- reliability:start -->\n).*?(\n<!-- reliability:end -->)",
-                     lambda m: m.group(1) + table(entries) + m.group(2), readme, flags=re.S)
-    (ROOT / "README.md").write_text(updated)
+    readme = ROOT / "README.md"
+    readme.write_text(between_markers(readme.read_text(), table(entries)))
     print(table(entries))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
