@@ -183,6 +183,38 @@ def test_a_build_refuses_while_another_process_writes_and_keeps_its_writes(amend
                            "refused naming the process; its writes kept", lost=0)
 
 
+WRITE_AND_CLOSE = """
+import duckdb, sys
+try:
+    with duckdb.connect(sys.argv[1]) as conn:
+        conn.execute("create table main.analyst_notes as select 'written during a build' as note")
+except duckdb.Error as exc:
+    print("refused:", exc)
+else:
+    print("written")
+"""
+
+
+def test_a_writer_during_the_build_is_refused_or_kept_never_renamed_away(amended):
+    """Between the copy and the rename, a process opens the warehouse for writing, writes and closes:
+    the build must not publish over those writes."""
+    database, published = amended
+    with publish.private_build(database) as build:
+        build.conn.execute("create table main.build_marker as select 1 as x")
+        writer = subprocess.run([sys.executable, "-c", WRITE_AND_CLOSE, str(database)], capture_output=True,
+                                text=True, timeout=60)
+    assert writer.returncode == 0, writer.stderr
+    with duckdb.connect(str(database), read_only=True) as conn:
+        tables = {name for (name,) in conn.execute("select table_name from information_schema.tables").fetchall()}
+    assert "build_marker" in tables  # the build published
+    # refused while the build held the file (its writes would have been renamed away), naming the process
+    assert writer.stdout.startswith("refused:") and f"PID {os.getpid()}" in writer.stdout, writer.stdout
+    assert "analyst_notes" not in tables
+    reliability_log.record("concurrency", "a writer opening the warehouse during a build",
+                           "refused by DuckDB's lock (naming the build's process) until the build published",
+                           lost=0)
+
+
 def test_a_second_build_waits_for_the_first_then_says_why(amended):
     database, published = amended
     sec, _ = resources(database.parent.parent)

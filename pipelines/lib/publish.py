@@ -19,7 +19,7 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Iterator
+from typing import BinaryIO, ContextManager, Iterator
 
 import duckdb
 
@@ -86,15 +86,17 @@ def private_build(published: Path, wait_seconds: float = 0) -> Iterator[PrivateB
     with _build_lock(published, wait_seconds):
         _write_record(published, record)  # a build killed midway is seen as one that never finished
         try:
-            _copy_published(published, copy)
-            conn = warehouse.connect(copy)
-            try:
-                yield PrivateBuild(copy, conn, record)
-                _stamp(conn, record)
-                conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
-            finally:
-                conn.close()
-            _publish(copy, published)
+            # no writer from the copy to the rename: what one wrote in between would be renamed away
+            with _no_writer(published) as source:
+                _copy_published(source, published, copy)
+                conn = warehouse.connect(copy)
+                try:
+                    yield PrivateBuild(copy, conn, record)
+                    _stamp(conn, record)
+                    conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
+                finally:
+                    conn.close()
+                _publish(copy, published, existed=source is not None)
             record.status = "published"
         except BaseException as exc:
             record.status, record.error = ("refused" if isinstance(exc, ChecksFailed) else "failed"), _line(exc)
@@ -113,11 +115,14 @@ def _build_lock(published: Path, wait_seconds: float) -> ContextManager[None]:
 
 
 @contextmanager
-def _no_writer(published: Path) -> Iterator[None]:
+def _no_writer(published: Path) -> Iterator[BinaryIO | None]:
     """Hold a read lock on the published file, which no writer can share: a process with it open for
-    writing makes this refuse, and none can open it for writing while the lock is held."""
+    writing makes this refuse, and none can open it for writing while the lock is held (DuckDB
+    refuses it, naming this process). Yields the file open for reading (None if there is none yet):
+    the lock is a POSIX lock, which this process would lose the moment it closed any descriptor of
+    the file, so the build reads it only through this one, closed last."""
     if not published.exists():
-        yield
+        yield None
         return
     try:
         conn = duckdb.connect(str(published), read_only=True)
@@ -129,27 +134,34 @@ def _no_writer(published: Path) -> Iterator[None]:
             "its writes, so nothing was published: close that session (or open it read-only) and retry"
         ) from exc
     try:
-        yield
+        with published.open("rb") as source:
+            yield source
     finally:
         conn.close()
 
 
-def _copy_published(published: Path, copy: Path) -> None:
+def _copy_published(source: BinaryIO | None, published: Path, copy: Path) -> None:
     """Copy the file (and a WAL left by a writer that died, which DuckDB replays on the copy)."""
     for leftover in (copy, _wal(copy)):
         leftover.unlink(missing_ok=True)
-    with _no_writer(published):
-        for source, target in ((published, copy), (_wal(published), _wal(copy))):
-            if source.exists():
-                shutil.copyfile(source, target)
+    if source is None:
+        return
+    with copy.open("wb") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+    if _wal(published).exists():
+        shutil.copyfile(_wal(published), _wal(copy))
 
 
-def _publish(copy: Path, published: Path) -> None:
+def _publish(copy: Path, published: Path, existed: bool) -> None:
     """The rename readers see: the old file until this instant, the whole new one after it. A WAL
-    of the old file is removed first, so that no reader ever pairs it with the new file."""
-    with _no_writer(published):
-        _wal(published).unlink(missing_ok=True)
-        os.replace(copy, published)
+    of the old file is removed first, so that no reader ever pairs it with the new file. Called
+    with the no-writer lock held, or before the first publication: then a file that appeared
+    meanwhile is someone else's and is not replaced."""
+    if not existed and published.exists():
+        raise WarehouseHeld(f"{published} was created by another process during the first build; it was not "
+                            "replaced and nothing was published: move it away (or remove it) and build again")
+    _wal(published).unlink(missing_ok=True)
+    os.replace(copy, published)
 
 
 def _stamp(conn: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
