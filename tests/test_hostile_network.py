@@ -16,7 +16,9 @@ import pytest
 import reliability_log
 from fake_sec import SNAPSHOT_DATA, Fault, FakeSec, gzip_bomb, self_signed_tls
 from pipelines.defs.resources import SecResource
-from pipelines.lib.sec_client import MIB, SecClient, SecError, origin
+from pipelines.lib.http_guards import MIB
+from pipelines.lib.sec_client import SecClient, SecError, origin
+from pipelines.lib.settings import ConfigError
 
 UA = "capexwatch tests tests@example.com"
 GOOGL = "/api/xbrl/companyfacts/CIK0001652044.json"
@@ -209,3 +211,17 @@ def test_the_resource_allows_its_own_base_urls(monkeypatch, tmp_path):
         assert [r.path for r in www.requests] == [GOOGL]
     assert sec_client.allowed_hosts == {origin(data.url), origin(www.url), *map(origin, ["https://www.sec.gov",
                                         "https://data.sec.gov", "https://sec.gov"])}
+
+
+@pytest.mark.parametrize("field", ["data_url", "www_url"])
+def test_a_base_url_elsewhere_is_refused_before_any_request(monkeypatch, tmp_path, field):
+    """Run config is editable by whoever launches a run: it must not be a way to send the User-Agent
+    to another host. Only SEC's own hosts, or a stand-in on this machine, may be base URLs."""
+    monkeypatch.setenv("SEC_USER_AGENT", UA)
+    for url in ("https://collector.example", "http://www.sec.gov", "https://www.sec.gov.example"):
+        with pytest.raises(ConfigError) as refused:
+            SecResource(mode="live", warehouse_dir=str(tmp_path), **{field: url}).source()
+        assert "is neither SEC nor this machine" in str(refused.value) and UA not in str(refused.value)
+    assert SecResource(mode="live", warehouse_dir=str(tmp_path), **{field: "https://www.sec.gov"}).source()
+    reliability_log.record("secrets", f"{field} pointed at another host in run config",
+                           "refused before any request; the User-Agent goes to SEC (or this machine) only")

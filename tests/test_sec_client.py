@@ -41,6 +41,7 @@ MALFORMED_USER_AGENTS = {  # value -> what the message says is wrong
     "Sam\tTester sam@corp.test": "contains a control character",
     "Sam\x00Tester sam@corp.test": "contains a control character",
     "Sam\x7fTester sam@corp.test": "contains a control character",
+    "Sam \u540d\u524d Tester sam@corp.test": "outside ASCII",  # a header cannot carry it
 }
 
 
@@ -63,6 +64,10 @@ def test_a_malformed_user_agent_is_refused_without_echoing_it(monkeypatch, tmp_p
         assert sec.requests == []
     reliability_log.record("secrets", "User-Agent with CR/LF or another control character",
                            "refused before any request, value not echoed", tried=len(MALFORMED_USER_AGENTS))
+
+
+def test_a_blank_user_agent_is_unset_so_offline():
+    assert load_settings({"SEC_USER_AGENT": "  \t "}).mode == "offline"
 
 
 def test_the_settings_never_show_the_user_agent():

@@ -13,7 +13,7 @@ import pydantic
 
 from pipelines.lib import companyfacts, ixbrl, publish, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
-from pipelines.lib.sec_client import SEC_HOSTS, SecClient
+from pipelines.lib.sec_client import SEC_HOSTS, SecClient, user_agent_receivers
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,7 +97,7 @@ class SecResource(dg.ConfigurableResource):
         current = self.settings()
         if current.mode == "live":
             return LiveSource(shared_client(current.user_agent, self.max_requests_per_second, self.timeout_seconds,
-                                            self.max_attempts, (*SEC_HOSTS, self.data_url, self.www_url)))
+                                            self.max_attempts, user_agent_receivers(self.data_url, self.www_url)))
         return SnapshotSource(current.snapshot_dir)
 
     def raw_store(self) -> RawStore:

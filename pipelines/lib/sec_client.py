@@ -22,11 +22,12 @@ import tenacity
 import urllib3
 
 from pipelines.lib.http_guards import MIB, BodyCutShort, BodyRefused, Deadline, DeadlineAdapter, read_body
-from pipelines.lib.settings import validate_user_agent
+from pipelines.lib.settings import ConfigError, validate_user_agent
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SEC_MAX_REQUESTS_PER_SECOND = 10
 SEC_HOSTS = ("https://www.sec.gov", "https://data.sec.gov", "https://sec.gov")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -89,6 +90,18 @@ def origin(url: str) -> tuple[str, str, int]:
     except ValueError:  # a port that is not a number
         port = -1
     return scheme, parts.hostname or "", port
+
+
+def user_agent_receivers(*base_urls: str) -> tuple[str, ...]:
+    """Where the User-Agent may go: SEC's hosts, and configured base URLs only if they are SEC's or on
+    this machine (a stand-in server, as the tests use). Run config can be edited by whoever launches
+    a run; a base URL elsewhere would carry the User-Agent there, so it is refused."""
+    sec = {origin(host) for host in SEC_HOSTS}
+    for url in base_urls:
+        if origin(url) not in sec and urlsplit(url).hostname not in LOOPBACK_HOSTS:
+            raise ConfigError(f"base URL {_shown(url)} is neither SEC nor this machine; refused, since the "
+                              "User-Agent would be sent there (leave data_url and www_url at their defaults)")
+    return (*SEC_HOSTS, *base_urls)
 
 
 class SecClient:

@@ -61,6 +61,9 @@ def validate_user_agent(user_agent: str | None) -> str:
         raise ConfigError(f"live mode needs SEC_USER_AGENT, which is not set: {example}")
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in user_agent):
         raise ConfigError(f"SEC_USER_AGENT contains a control character (a line break, tab or similar): {example}")
+    if not user_agent.isascii():
+        raise ConfigError(f"SEC_USER_AGENT contains a character outside ASCII, which an HTTP header cannot carry: "
+                          f"{example}")
     if not _USER_AGENT_SHAPE.fullmatch(user_agent.strip()):
         raise ConfigError(f"SEC_USER_AGENT has no email address after the name: {example}")
     return user_agent.strip()
@@ -69,7 +72,7 @@ def validate_user_agent(user_agent: str | None) -> str:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment: offline unless SEC_USER_AGENT is set."""
     env = dict(os.environ if env is None else env)
-    user_agent = env.get("SEC_USER_AGENT") or None
+    user_agent = env.get("SEC_USER_AGENT") if (env.get("SEC_USER_AGENT") or "").strip() else None  # blank is unset
     mode = (env.get("CAPEXWATCH_MODE") or ("live" if user_agent else "offline")).lower()
     if mode not in ("offline", "live"):
         raise ConfigError(f"CAPEXWATCH_MODE must be 'offline' or 'live', got {mode!r}")
