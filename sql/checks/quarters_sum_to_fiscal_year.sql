@@ -1,19 +1,18 @@
 -- check: where a fiscal year and all four of its discrete quarters exist, the quarters add up to the
--- year (tolerance 0.1 % or USD 5 million, for figures rounded in the filings). Years in which the
--- concept's figures were restated are left out: restated comparatives come from different filings
--- and need not add up (core.metric_spans.restated shows them). returns the violations.
+-- year (tolerance 0.1 % or USD 5 million, for figures rounded in the filings). A year whose figures were
+-- restated after they were first reported is left out: its restated figures come from later filings
+-- that need not re-report every quarter (core.metric_spans.restated shows them). returns the violations.
 with quarters as (
-    select cik, metric, fiscal_year, any_value(taxonomy) as taxonomy, any_value(tag) as tag,
-           count(value) as quarters_with_value, sum(value) as quarter_sum
+    select cik, metric, fiscal_year, count(value) as quarters_with_value, sum(value) as quarter_sum
     from core.base_metric_values
     where period_type = 'quarter' and kind = 'flow'
     group by cik, metric, fiscal_year
 ),
 
 restated_years as (
-    select distinct cik, metric, fiscal_year, taxonomy, tag
+    select distinct cik, metric, fiscal_year
     from core.metric_spans
-    where restated
+    where restated and segment = ''
 )
 
 select q.cik, q.metric, q.fiscal_year, q.quarter_sum, y.value as fiscal_year_value,

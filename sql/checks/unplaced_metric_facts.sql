@@ -20,7 +20,7 @@ select cik, metric, taxonomy, tag, unit, period_start, period_end, duration_days
 from facts
 where unit <> 'USD'
    or (kind = 'flow' and not exists (
-        select 1 from core.metric_spans as s
+        select 1 from core.span_facts as s
         where s.cik = facts.cik and s.taxonomy = facts.taxonomy and s.tag = facts.tag and s.segment = ''
           and s.period_end = facts.period_end and s.period_start = facts.period_start))
 order by cik, metric, period_end

@@ -33,6 +33,17 @@ quarter_ends as (
     where period_end is not null
 ),
 
+three_month_starts as (
+    -- a 10-Q's three-month figure ending on a quarter end gives that quarter's start even where the
+    -- previous quarter's end is unknown (e.g. comparatives of a year before the filer's first 10-Q)
+    select q.cik, q.fiscal_year, q.fiscal_quarter, f.period_start
+    from quarter_ends as q
+    inner join staging.periodic_facts as f on f.cik = q.cik and f.period_end = q.period_end
+    where f.form in ('10-Q', '10-Q/A') and f.segment = '' and f.duration_days between 80 and 100
+    group by q.cik, q.fiscal_year, q.fiscal_quarter, f.period_start
+    qualify row_number() over (partition by q.cik, q.fiscal_year, q.fiscal_quarter order by count(*) desc) = 1
+),
+
 bounded as (
     select
         q.cik,
@@ -40,12 +51,14 @@ bounded as (
         q.fiscal_quarter,
         case
             when q.fiscal_quarter = 1 then y.period_start
-            else cast(lag(q.period_end) over w + interval 1 day as date)
+            when lag(q.fiscal_quarter) over w = q.fiscal_quarter - 1
+                then cast(lag(q.period_end) over w + interval 1 day as date)
+            else t.period_start
         end as period_start,
-        q.period_end,
-        lag(q.fiscal_quarter) over w as previous_quarter
+        q.period_end
     from quarter_ends as q
     inner join core.fiscal_years as y using (cik, fiscal_year)
+    left join three_month_starts as t using (cik, fiscal_year, fiscal_quarter)
     window w as (partition by q.cik, q.fiscal_year order by q.fiscal_quarter)
 ),
 
@@ -60,8 +73,8 @@ final as (
         cast(period_start + to_days(cast((date_diff('day', period_start, period_end)) // 2 as integer)) as date)
             as period_midpoint
     from bounded
-    -- a quarter whose predecessor's end is unknown has no known start
-    where fiscal_quarter = 1 or previous_quarter = fiscal_quarter - 1
+    -- a quarter whose predecessor's end is unknown, and not reported on its own, has no known start
+    where period_start is not null
 )
 
 select

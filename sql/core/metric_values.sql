@@ -111,7 +111,9 @@ inputs as (
         max(b.filed) as filed,
         first(b.first_accn order by b.first_filed desc nulls last) as first_accn,
         max(b.first_filed) as first_filed,
-        list(b.metric order by b.metric) filter (where b.value is null) as missing_inputs
+        list(b.metric order by b.metric) filter (where b.value is null) as missing_inputs,
+        bool_or(b.restated) as restated,
+        bool_or(b.mixed_bases) as mixed_bases
     from formulas as f
     inner join base as b on list_contains(f.inputs, b.metric)
     group by all
@@ -123,6 +125,7 @@ derived as (
         i.period_start, i.period_end, i.calendar_quarter,
         c.value, null as taxonomy, f.formula as tag, i.accn, i.form, i.filed,
         f.derivation, f.formula as components, c.first_value, i.first_accn, i.first_filed,
+        i.restated and c.value is not null as restated, i.mixed_bases and c.value is not null as mixed_bases,
         case
             when c.value is not null then null
             when len(i.missing_inputs) > 0 then 'missing input: ' || array_to_string(i.missing_inputs, ', ')
@@ -168,8 +171,9 @@ final as (
 )
 
 select
-    *,
+    * exclude (restated),
     'https://www.sec.gov/Archives/edgar/data/' || cast(cast(cik as bigint) as varchar) || '/'
         || replace(accn, '-', '') || '/' || accn || '-index.htm' as filing_url,
-    value is distinct from first_value as restated
+    -- beyond rounding for reported metrics (core.metric_spans), any restated input for computed ones
+    coalesce(restated, value is distinct from first_value) as restated
 from final

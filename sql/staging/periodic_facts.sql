@@ -1,28 +1,38 @@
 -- staging.periodic_facts: facts from periodic reports only (10-K, 10-Q and their amendments), so that
 -- values repeated in proxy statements, 8-Ks or prospectuses never mix in; from companyfacts and from the
 -- filing documents: their consolidated facts (segment '') and those of one business segment or product
--- line (segment 'axis=member'). grain: one fact per filing and segment.
+-- line (segment 'axis=member'). precision: what a digit of the figure is worth, from the document's
+-- declared decimals, else from the figure itself (its trailing zeros, at most millions: companyfacts
+-- carries no decimals). grain: one fact per filing and segment.
 create or replace view staging.periodic_facts as
 with document_facts as (
     select
         cik, prefix as taxonomy, tag,
         if(cardinality(dimensions) = 0, '', map_keys(dimensions)[1] || '=' || map_values(dimensions)[1]) as segment,
-        unit, period_start, period_end, duration_days, value, accn, form, filed, fy, fp
+        unit, period_start, period_end, duration_days, value, accn, form, filed, fy, fp,
+        case when upper(decimals) = 'INF' then 0.0 else power(10, -try_cast(decimals as integer)) end as precision
     from core.filing_facts
     where cardinality(dimensions) = 0
        or (cardinality(dimensions) = 1
            and map_keys(dimensions)[1] in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis'))
 )
 
-select distinct
+select
     cik, taxonomy, tag, segment, unit, period_start, period_end, duration_days,
-    value, accn, form, filed, fy, fp
+    value, accn, form, filed, fy, fp,
+    -- the same fact from companyfacts and from the document: one row, with the better-known precision
+    min(coalesce(precision, case
+        when value % 1e6 = 0 then 1e6 when value % 1e5 = 0 then 1e5 when value % 1e4 = 0 then 1e4
+        when value % 1e3 = 0 then 1e3 when value % 100 = 0 then 100 when value % 10 = 0 then 10
+        when value % 1 = 0 then 1 else 0.0
+    end)) as precision
 from (
     select cik, taxonomy, tag, '' as segment, unit, period_start, period_end, duration_days,
-           value, accn, form, filed, fy, fp
+           value, accn, form, filed, fy, fp, cast(null as double) as precision
     from core.facts
     union all
     select * from document_facts
 )
 where form in ('10-K', '10-K/A', '10-Q', '10-Q/A')
   and value is not null
+group by all
