@@ -38,6 +38,50 @@ def test_unreadable_numbers_name_the_text(text, fmt, message):
         ixbrl.parse_number(text, fmt, None, None)
 
 
+@pytest.mark.parametrize("text, fmt, scale, message", [
+    ("37,2x56", "ixt:num-dot-decimal", "6", "cannot read '37,2x56'"),  # was read as 37,256
+    ("37,256.5,1", "ixt:num-dot-decimal", "6", "cannot read '37,256.5,1'"),  # was read as 37,256.51
+    ("1.2.3", "ixt:num-dot-decimal", None, "cannot read '1.2.3'"),
+    ("12,34", "ixt:num-dot-decimal", None, "cannot read '12,34'"),  # not a group of three
+    ("1,234", "ixt:num-dot-decimal", "", "scale '' is not an integer"),
+    ("1,234", "ixt:num-dot-decimal", "999", "scale 999 is outside -12..12"),  # was published as infinity
+    ("1,234", "ixt:num-dot-decimal", "-999", "scale -999 is outside -12..12"),
+    ("1,234", "ixt:num-dot-decimal", "6x", "scale '6x' is not an integer"),
+])
+def test_numbers_and_scales_the_format_does_not_describe_are_refused(text, fmt, scale, message):
+    with pytest.raises(ValueError, match=message):
+        ixbrl.parse_number(text, fmt, scale, None)
+
+
+def test_grouping_and_presentation_around_a_number_are_read():
+    assert ixbrl.parse_number("$ 1 234 567", "ixt:num-dot-decimal", None, None) == 1_234_567
+    assert ixbrl.parse_number("1234567.25", "ixt:num-dot-decimal", None, None) == 1_234_567.25
+    assert ixbrl.parse_number(".5", "ixt:num-dot-decimal", None, None) == 0.5
+    assert ixbrl.parse_number("1.234.567,5", "ixt:num-comma-decimal", None, None) == 1_234_567.5
+
+
+def test_a_malformed_context_costs_only_its_facts():
+    bad = DOCUMENT.replace('<xbrli:context id="i">', '<xbrli:context id="nostart"><xbrli:entity><xbrli:identifier '
+                           'scheme="http://www.sec.gov/CIK">0000000001</xbrli:identifier></xbrli:entity><xbrli:period>'
+                           '<xbrli:endDate>2024-12-31</xbrli:endDate></xbrli:period></xbrli:context>\n'
+                           '<xbrli:context id="i">').replace(
+        '<tr><td><ix:nonFraction name="us-gaap:Assets"',
+        '<tr><td><ix:nonFraction name="us-gaap:Equity" contextRef="nostart" unitRef="usd" id="f-11">5</ix:nonFraction>'
+        '</td></tr>\n<tr><td><ix:nonFraction name="us-gaap:Assets"')
+    parsed = ixbrl.parse(bad.encode(), "test.htm")  # used to fail the whole document (AttributeError)
+    assert "test.htm f-11 us-gaap:Equity: context 'nostart' is malformed: a duration without a start date" \
+        in parsed.warnings
+    assert {"h-1", "f-2", "f-3", "f-4"} <= set(parsed.facts.fact_id) and "f-11" not in set(parsed.facts.fact_id)
+
+
+def test_an_implausible_usd_figure_is_skipped_with_a_warning():
+    bad = DOCUMENT.replace('decimals="-6" scale="6" id="f-9">500<', 'decimals="-6" scale="12" id="f-9">5,000<')
+    parsed = ixbrl.parse(bad.encode(), "test.htm")
+    assert "test.htm f-9 us-gaap:OperatingIncomeLoss: 5e+15 USD is implausible (USD 1 quadrillion or more)" \
+        in parsed.warnings
+    assert "f-9" not in set(parsed.facts.fact_id)
+
+
 DOCUMENT = """<html xmlns:ix="http://www.xbrl.org/2013/inlineXBRL"><body>
 <ix:header><ix:hidden>
   <ix:nonNumeric name="dei:DocumentType" contextRef="d">10-K</ix:nonNumeric>

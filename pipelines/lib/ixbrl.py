@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pandas as pd
 from bs4 import BeautifulSoup, SoupStrainer, Tag, XMLParsedAsHTMLWarning
@@ -122,7 +122,7 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
         # iXBRL is XHTML; the lenient HTML parser also copes with browser-saved copies
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(content, "lxml", parse_only=_WANTED)
-    contexts = {c["id"]: _context(c) for c in soup.find_all("xbrli:context") if c.get("id")}
+    contexts = {c["id"]: _context_or_error(c) for c in soup.find_all("xbrli:context") if c.get("id")}
     units = {u["id"]: _unit(u) for u in soup.find_all("xbrli:unit") if u.get("id")}
     numeric = soup.find_all("ix:nonfraction")
     if not numeric:
@@ -160,7 +160,7 @@ def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]
     return precise
 
 
-def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> tuple:
+def _fact(element: Tag, contexts: dict[str, Context | str], units: dict[str, str]) -> tuple:
     concept = element.get("name") or ""
     prefix, _, tag = concept.partition(":")
     if not tag:
@@ -168,6 +168,8 @@ def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> 
     context = contexts.get(element.get("contextref", ""))
     if context is None:
         raise ValueError(f"context {element.get('contextref')!r} does not resolve")
+    if isinstance(context, str):
+        raise ValueError(f"context {element.get('contextref')!r} is malformed: {context}")
     unit = units.get(element.get("unitref", ""))
     if unit is None:
         raise ValueError(f"unit {element.get('unitref')!r} does not resolve")
@@ -175,6 +177,8 @@ def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> 
         value = None
     else:
         value = parse_number(element.get_text(), element.get("format"), element.get("scale"), element.get("sign"))
+        if unit == "USD" and abs(value) >= IMPLAUSIBLE_USD:
+            raise ValueError(f"{value:g} USD is implausible (USD 1 quadrillion or more)")
     axes = sorted(context.dimensions)
     return (
         context.cik, concept, prefix, tag, value, unit, context.period_start, context.period_end,
@@ -182,31 +186,53 @@ def _fact(element: Tag, contexts: dict[str, Context], units: dict[str, str]) -> 
     )
 
 
+# what the two numeric formats display: digits in groups of three (separated or not), one decimal part;
+# brackets and a currency sign around it are presentation (the sign attribute says negative)
+_GROUPED = {
+    "numdotdecimal": re.compile(r"(\d{1,3}(?:[,\s\u00a0]?\d{3})*)(?:\.(\d*))?|\.(\d+)"),
+    "numcommadecimal": re.compile(r"(\d{1,3}(?:[.\s\u00a0]?\d{3})*)(?:,(\d*))?|,(\d+)"),
+}
+MAX_SCALE = 12  # trillions; a scale of 999 is a typo, not a magnitude
+IMPLAUSIBLE_USD = 1e15  # beyond any company's figures by orders of magnitude (also in companyfacts_rows.sql)
+
+
 def parse_number(text: str, fmt: str | None, scale: str | None, sign: str | None) -> float:
-    """Displayed text -> number: ixt format, then x 10^scale, then sign="-" negates."""
+    """Displayed text -> number: ixt format, then x 10^scale, then sign="-" negates. Text the format
+    does not describe ("37,2x56", "37,256.5,1") and scales that are not a small integer are refused,
+    never read as some other number."""
     local = (fmt or "ixt:num-dot-decimal").split(":")[-1].replace("-", "")
     raw = text.strip()
     if local in ("fixedzero", "zerodash") or (local.startswith("num") and raw in ("-", "—", "–")):
         number = Decimal(0)
-    elif local in ("numdotdecimal", "numcommadecimal"):
-        decimal_mark = "." if local == "numdotdecimal" else ","
-        digits = re.sub(r"[^0-9" + re.escape(decimal_mark) + "]", "", raw).replace(decimal_mark, ".")
-        number = _decimal(digits, raw, fmt)
+    elif local in _GROUPED:
+        number = _grouped(raw, local, fmt)
     elif local == "numwordsen":
         number = Decimal(_words_to_int(raw, fmt))
     else:
         raise ValueError(f"unsupported number format {fmt!r}")
-    number *= Decimal(10) ** int(scale or 0)
+    number *= Decimal(10) ** _scale(scale)
     return float(-number if sign == "-" else number)
 
 
-def _decimal(digits: str, raw: str, fmt: str | None) -> Decimal:
+def _grouped(raw: str, local: str, fmt: str | None) -> Decimal:
+    shown = raw.strip("()$ \u00a0")
+    match = _GROUPED[local].fullmatch(shown)
+    if not match:
+        raise ValueError(f"cannot read {raw!r} as a number ({fmt or 'no format'})")
+    whole, fraction, bare_fraction = match.groups()
+    return Decimal(re.sub(r"\D", "", whole or "0") + "." + (fraction or bare_fraction or "0"))
+
+
+def _scale(scale: str | None) -> int:
+    if scale is None:
+        return 0
     try:
-        if not digits:
-            raise InvalidOperation
-        return Decimal(digits)
-    except InvalidOperation:
-        raise ValueError(f"cannot read {raw!r} as a number ({fmt or 'no format'})") from None
+        value = int(scale.strip())
+    except ValueError:
+        raise ValueError(f"scale {scale!r} is not an integer") from None
+    if abs(value) > MAX_SCALE:
+        raise ValueError(f"scale {value} is outside -{MAX_SCALE}..{MAX_SCALE}")
+    return value
 
 
 def _words_to_int(raw: str, fmt: str | None) -> int:
@@ -221,6 +247,15 @@ def _words_to_int(raw: str, fmt: str | None) -> int:
     return total
 
 
+def _context_or_error(element: Tag) -> Context | str:
+    """A malformed context costs only the facts that use it (each skipped with a warning), not the
+    document."""
+    try:
+        return _context(element)
+    except ValueError as exc:
+        return str(exc)
+
+
 def _context(element: Tag) -> Context:
     identifier = element.find("xbrli:identifier")
     instant = element.find("xbrli:instant")
@@ -230,7 +265,13 @@ def _context(element: Tag) -> Context:
     if instant is not None:
         start, end = None, instant.get_text(strip=True)
     else:
-        start, end = element.find("xbrli:startdate").get_text(strip=True), element.find("xbrli:enddate").get_text(strip=True)
+        start_date, end_date = element.find("xbrli:startdate"), element.find("xbrli:enddate")
+        if start_date is None or end_date is None:
+            raise ValueError("a duration without " + ("a start date" if start_date is None else "an end date"))
+        start, end = start_date.get_text(strip=True), end_date.get_text(strip=True)
+    for date in (start, end):
+        if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise ValueError(f"date {date!r} is not YYYY-MM-DD")
     return Context(identifier.get_text(strip=True) if identifier else None, start, end, dimensions)
 
 
