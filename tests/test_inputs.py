@@ -109,6 +109,19 @@ def test_unusable_facts_are_quarantined_with_their_reason(tmp_path: Path):
     assert set(rejected.tag) == {"PaymentsToAcquirePropertyPlantAndEquipment"}
 
 
+def test_absurd_and_non_finite_values_are_quarantined(tmp_path: Path):
+    """A capex of 1e300 used to pass every check and be published; 1e400 reads as infinity."""
+    doc = json.loads(GOOGL_FILE.read_bytes())
+    facts = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    facts[0]["val"], facts[1]["val"], facts[2]["val"] = 1e300, 12345, 999_999_999_999_999
+    text = json.dumps(doc).replace('"val": 12345,', '"val": 1e400,', 1)
+    rows = flatten(text.encode(), tmp_path)
+    rejected = rows[rows.reason.notna()]
+    assert list(rejected.reason) == ["value 1e300 USD is implausible (USD 1 quadrillion or more)",
+                                     "value 1e400 is not finite"]
+    assert rows[rows.reason.isna() & (rows.value == 999_999_999_999_999)].shape[0] == 1  # just under: kept
+
+
 def test_offline_snapshot_without_a_company_says_so(tmp_path: Path):
     store = RawStore(tmp_path)
     with pytest.raises(NoOfflineData, match="no offline data.*CIK0000789019"):

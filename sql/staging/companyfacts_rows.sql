@@ -53,6 +53,10 @@ reasons as (
             when value_type not in ('BIGINT', 'UBIGINT', 'DOUBLE') then 'value '
                 || if(value_type = 'VARCHAR', '''' || (fact.val ->> '$') || '''', fact.val::varchar)
                 || ' is not a number'
+            when not isfinite(fact.val::double) then 'value ' || fact.val::varchar || ' is not finite'
+            -- more than any company's balance sheet by orders of magnitude: a typo or a scale error
+            when unit = 'USD' and abs(fact.val::double) >= 1e15
+                then 'value ' || fact.val::varchar || ' USD is implausible (USD 1 quadrillion or more)'
             when fact."start" is not null and period_start is null
                 then 'start ''' || fact."start" || ''' is not a date (YYYY-MM-DD)'
             when period_end is null then 'end ''' || fact."end" || ''' is not a date (YYYY-MM-DD)'
