@@ -153,7 +153,7 @@ def test_companies_and_status(refreshed):
     status = run(warehouse_dir, "status")
     assert status.returncode == 0
     assert "core/metric_values:capex_non_negative" in status.stdout and "FAILED: 7 rows" in status.stdout
-    assert status.stdout.count("passed") == 10 and "FAILED: 17 rows" in status.stdout
+    assert status.stdout.count("passed") == 11 and "FAILED: 17 rows" in status.stdout
 
 
 def test_every_command_has_help():

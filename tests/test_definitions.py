@@ -73,7 +73,7 @@ def test_definitions_validate_and_name_their_jobs_and_checks():
     assert checks == {
         "quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness",
         "companyfacts_agree_with_documents", "reported_measures_agree", "no_conflicting_facts",
-        "unplaced_metric_facts",
+        "unplaced_metric_facts", "implausible_restatements",
     }
 
 

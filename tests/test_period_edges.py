@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import duckdb
 
+import reliability_log
 from conftest import one
+from test_publication import fingerprint
+from test_reliability import _edit_capex, _refresh, _snapshot_copy
 
 APPLE, ALPHABET, NVIDIA = "0000320193", "0001652044", "0001045810"
 
@@ -87,3 +90,26 @@ def test_rounding_to_the_declared_precision_is_not_a_restatement(db: duckdb.Duck
                    "and abs(value - first_value) <= 500000") == (0,)
     assert one(db, "select count(*) from core.metric_values where cik = ? and kind <> 'derived' and restated",
                NVIDIA) == (17,)
+
+
+def test_a_thousandfold_amendment_is_refused_not_published(tmp_path):
+    """A 10-K/A giving Alphabet's FY2024 capex 1,000 times the 10-K's (a scale error) used to become the
+    value of record; the implausible_restatements check blocks the build and names both filings."""
+    snapshot = _snapshot_copy(tmp_path)
+    _, database = _refresh(snapshot, tmp_path / "wh", ["GOOGL"])
+    published = fingerprint(database)
+
+    def amend(units, doc):
+        fy2024 = next(f for f in units["USD"] if f["start"] == "2024-01-01" and f["end"] == "2024-12-31")
+        units["USD"].append({**fy2024, "val": fy2024["val"] * 1000, "accn": "0001652044-26-999997",
+                             "form": "10-K/A", "filed": "2026-06-01"})
+
+    _edit_capex(snapshot, amend)
+    report, _ = _refresh(snapshot, tmp_path / "wh", ["GOOGL"])
+    assert report.build.status == "refused"
+    [outcome] = [o for o in report.build.checks if o.check == "core/metric_spans:implausible_restatements"]
+    assert outcome.failures == 1 and outcome.rows[0]["largest_accn"] == "0001652044-26-999997"
+    assert (outcome.rows[0]["metric"], outcome.rows[0]["largest"]) == ("capex", 52_535e9)
+    assert fingerprint(database) == published
+    reliability_log.record("bad data", "capex amended to 1,000 times its value (10-K/A)",
+                           "refused by implausible_restatements (error): not published", lost=0)

@@ -46,6 +46,7 @@ CHECKS = [
     Check("staging/periodic_facts", "companyfacts_agree_with_documents", "companyfacts_vs_documents"),
     Check("staging/periodic_facts", "no_conflicting_facts", "conflicting_facts"),
     Check("core/metric_spans", "unplaced_metric_facts", "unplaced_metric_facts", dg.AssetCheckSeverity.WARN),
+    Check("core/metric_spans", "implausible_restatements", "implausible_restatements"),
     Check("core/metric_values", "reported_measures_agree", "reported_measures_agree"),
 ]
 
