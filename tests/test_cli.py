@@ -112,6 +112,8 @@ def test_export_workbook_has_formats_sources_and_native_charts(refreshed, tmp_pa
     capex, intensity = row[header.index("capex")], row[header.index("capex_intensity")]
     assert capex.value == 91_447_000_000 and capex.number_format == '$#,##0.0,,"M";-$#,##0.0,,"M"'
     assert intensity.value == pytest.approx(91_447 / 402_836) and intensity.number_format == "0.0%"
+    weeks = row[header.index("weeks")]
+    assert weeks.value == 52 and "$" not in weeks.number_format  # a count of weeks, not dollars
     with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
         assert sheet.max_row - 1 == conn.execute("select count(*) from marts.annual").fetchone()[0]
         assert book["Sources"].max_row - 1 == conn.execute("select count(*) from core.metric_values where value is not null").fetchone()[0]

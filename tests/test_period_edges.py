@@ -113,3 +113,36 @@ def test_a_thousandfold_amendment_is_refused_not_published(tmp_path):
     assert fingerprint(database) == published
     reliability_log.record("bad data", "capex amended to 1,000 times its value (10-K/A)",
                            "refused by implausible_restatements (error): not published", lost=0)
+
+
+def test_every_row_says_its_length_and_growth_across_unequal_periods_is_flagged(db: duckdb.DuckDBPyConnection):
+    # Apple's Q1 of fiscal 2023 had 14 weeks, of 2022 13: its growth compares 98 days with 91
+    weeks, comparability = one(db, "select weeks, comparability from marts.quarterly where ticker = 'AAPL' "
+                                    "and fiscal_year = 2023 and fiscal_quarter = 1")
+    assert weeks == 14 and "revenue_yoy: 98 days against 91 days a year earlier" in comparability
+    assert one(db, "select weeks from marts.annual where ticker = 'NVDA' and fiscal_year = 2021") == (53,)
+    assert {weeks for (weeks,) in db.execute("select distinct weeks from marts.quarterly").fetchall()} == {13, 14}
+    # independently of the marts: every growth figure between periods whose lengths differ by more than
+    # three days is flagged, and no other
+    lengths = {tuple(key): days for *key, days in db.execute(
+        "select cik, 'quarter', fiscal_year, fiscal_quarter, duration_days from core.fiscal_quarters union all "
+        "select cik, 'fiscal_year', fiscal_year, null, date_diff('day', period_start, period_end) + 1 "
+        "from core.fiscal_years").fetchall()}
+    growth = db.execute("select cik, period_type, fiscal_year, fiscal_quarter, comparability from core.metric_values "
+                        "where metric in ('revenue_yoy', 'capex_yoy') and value is not null "
+                        "and period_type in ('quarter', 'fiscal_year')").fetchall()
+    flagged = 0
+    for cik, period_type, year, quarter, note in growth:
+        now, before = lengths[(cik, period_type, year, quarter)], lengths[(cik, period_type, year - 1, quarter)]
+        assert (note is not None) == (abs(now - before) > 3), (cik, period_type, year, quarter, note)
+        flagged += note is not None
+    assert flagged >= 20
+
+
+def test_a_definition_that_differs_by_company_is_flagged(db: duckdb.DuckDBPyConnection):
+    # Alphabet's cash-flow statement gives depreciation without amortization
+    assert one(db, "select comparability from core.metric_values where cik = ? and metric = 'capex_to_da' "
+                   "and period_type = 'fiscal_year' and fiscal_year = 2024", ALPHABET) == (
+        "d_and_a is depreciation only (us-gaap:Depreciation), without amortization",)
+    assert one(db, "select count(*) from core.metric_values where cik = ? and metric = 'capex_to_da' "
+                   "and comparability is not null", NVIDIA) == (0,)

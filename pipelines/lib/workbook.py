@@ -22,7 +22,7 @@ AMOUNT_FORMAT = '$#,##0.0,,"M";-$#,##0.0,,"M"'
 RATIO_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
-PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count")
+PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count", "duration_days", "weeks")
 BANDS = [("", 0.03), ("software 3-6 %", 0.03), ("", 0.04), ("early cloud 10-15 %", 0.05)]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 

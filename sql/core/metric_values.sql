@@ -1,5 +1,8 @@
 -- core.metric_values: every metric per company and period, reported ones from core.base_metric_values
 -- plus those computed from them (fcf, ratios, growth), each traceable to its filing and derivation.
+-- comparability says when a value does not compare like with like: growth across periods of different
+-- length (a 14-week quarter against a 13-week one), or a definition that differs by company
+-- (depreciation without amortization).
 -- grain: cik x metric x period_type (quarter | fiscal_year | ttm) x fiscal_year x fiscal_quarter
 create or replace table core.metric_values as
 with base as (
@@ -23,6 +26,17 @@ formulas (metric, inputs, formula, derivation) as (
         ('capex_to_da', ['capex', 'd_and_a'], 'capex / d_and_a', 'ratio'),
         ('revenue_yoy', ['revenue'], 'revenue / revenue of the same period a year earlier - 1', 'ratio'),
         ('capex_yoy', ['capex'], 'capex / capex of the same period a year earlier - 1', 'ratio')
+),
+
+periods as (
+    -- each period's length, and whether its d_and_a is depreciation only
+    select
+        cik, period_type, fiscal_year, fiscal_quarter,
+        date_diff('day', min(period_start), max(period_end)) + 1 as duration_days,
+        bool_or(metric = 'd_and_a' and tag = 'Depreciation') as depreciation_only
+    from base
+    where kind = 'flow'
+    group by all
 ),
 
 wide as (
@@ -131,12 +145,24 @@ derived as (
             when len(i.missing_inputs) > 0 then 'missing input: ' || array_to_string(i.missing_inputs, ', ')
             when c.metric like '%_yoy' then 'no positive value for the same period a year earlier'
             else 'denominator not positive'
-        end as null_reason
+        end as null_reason,
+        case
+            when c.value is null then null
+            when c.metric like '%_yoy' and abs(cur.duration_days - prev.duration_days) > 3
+                then format('{} days against {} days a year earlier', cur.duration_days, prev.duration_days)
+            when c.metric = 'capex_to_da' and cur.depreciation_only then 'd_and_a is depreciation only (us-gaap:Depreciation), without amortization'
+        end as comparability
     from computed_long as c
     inner join formulas as f using (metric)
     inner join inputs as i
         on i.cik = c.cik and i.metric = c.metric and i.period_type = c.period_type
         and i.fiscal_year = c.fiscal_year and i.fiscal_quarter is not distinct from c.fiscal_quarter
+    left join periods as cur
+        on cur.cik = c.cik and cur.period_type = c.period_type and cur.fiscal_year = c.fiscal_year
+        and cur.fiscal_quarter is not distinct from c.fiscal_quarter
+    left join periods as prev
+        on prev.cik = c.cik and prev.period_type = c.period_type and prev.fiscal_year = c.fiscal_year - 1
+        and prev.fiscal_quarter is not distinct from c.fiscal_quarter
 ),
 
 table_values as (
@@ -171,9 +197,13 @@ final as (
 )
 
 select
-    * exclude (restated),
+    * exclude (restated, comparability),
     'https://www.sec.gov/Archives/edgar/data/' || cast(cast(cik as bigint) as varchar) || '/'
         || replace(accn, '-', '') || '/' || accn || '-index.htm' as filing_url,
     -- beyond rounding for reported metrics (core.metric_spans), any restated input for computed ones
-    coalesce(restated, value is distinct from first_value) as restated
+    coalesce(restated, value is distinct from first_value) as restated,
+    coalesce(comparability, if(
+        metric = 'd_and_a' and tag = 'Depreciation' and value is not null,
+        'd_and_a is depreciation only (us-gaap:Depreciation), without amortization', null
+    )) as comparability
 from final

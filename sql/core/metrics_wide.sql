@@ -1,5 +1,7 @@
 -- core.metrics_wide: core.metric_values pivoted to one row per company and period, one column per
--- metric (USD; ratios as fractions), with the reason for every missing metric. Feeds the marts.
+-- metric (USD; ratios as fractions), the period's length (days, and weeks: 13 or 14 a quarter of a
+-- 52/53-week year), the reason for every missing metric and what does not compare like with like.
+-- Feeds the marts.
 -- grain: cik x period_type x fiscal_year x fiscal_quarter
 create or replace table core.metrics_wide as
 with periods as (
@@ -9,7 +11,9 @@ with periods as (
         min(period_start) filter (where kind = 'flow') as period_start,
         max(period_end) as period_end,
         any_value(calendar_quarter) as calendar_quarter,
-        list(metric || ': ' || null_reason order by metric) filter (where value is null) as missing
+        list(metric || ': ' || null_reason order by metric) filter (where value is null) as missing,
+        list(metric || ': ' || comparability order by metric) filter (where comparability is not null)
+            as comparability
     from core.metric_values
     group by all
 ),
@@ -35,9 +39,12 @@ select
     p.fiscal_quarter,
     p.period_start,
     p.period_end,
+    date_diff('day', p.period_start, p.period_end) + 1 as duration_days,
+    round((date_diff('day', p.period_start, p.period_end) + 1) / 7) as weeks,
     p.calendar_quarter,
     w.* exclude (cik, period_type, fiscal_year, fiscal_quarter),
-    coalesce(p.missing, []) as missing
+    coalesce(p.missing, []) as missing,
+    coalesce(p.comparability, []) as comparability
 from periods as p
 inner join wide as w
     on w.cik = p.cik and w.period_type = p.period_type and w.fiscal_year = p.fiscal_year

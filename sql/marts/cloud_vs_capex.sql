@@ -1,11 +1,13 @@
--- marts.cloud_vs_capex: is the build-out paying? Each company's cloud segment revenue growth against
--- its total capex growth, per discrete quarter (aligned by calendar quarter) and per fiscal year.
+-- marts.cloud_vs_capex: is the build-out paying? Each cloud provider's cloud segment revenue growth
+-- against its total capex growth, per discrete quarter (aligned by calendar quarter) and per fiscal
+-- year. Suppliers (NVIDIA's Data Center) are not cloud providers: their segments are in marts.segments.
 -- grain: cik x period_type x fiscal_year x fiscal_quarter; amounts in USD, growth as fractions
 create or replace table marts.cloud_vs_capex as
 with cloud as (
     select s.*, k.label as cloud_segment
     from marts.segments as s
     inner join core.cloud_segments as k on k.cik = s.cik and k.segment = s.segment_axis || '=' || s.segment_member
+    where k.role = 'cloud'
 ),
 
 company as (
