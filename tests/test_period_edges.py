@@ -146,3 +146,29 @@ def test_a_definition_that_differs_by_company_is_flagged(db: duckdb.DuckDBPyConn
         "d_and_a is depreciation only (us-gaap:Depreciation), without amortization",)
     assert one(db, "select count(*) from core.metric_values where cik = ? and metric = 'capex_to_da' "
                    "and comparability is not null", NVIDIA) == (0,)
+
+
+def test_a_segment_is_its_full_set_of_dimensions(db: duckdb.DuckDBPyConnection):
+    # Google Cloud's operating income and NVIDIA's two reportable segments are tagged with
+    # srt:ConsolidationItemsAxis=us-gaap:OperatingSegmentsMember beside the segment axis
+    assert one(db, "select cloud_revenue, cloud_operating_income from marts.cloud_vs_capex where ticker = 'GOOGL' "
+                   "and period_type = 'fiscal_year' and fiscal_year = 2024") == (43_229e6, 6_112e6)
+    nvidia = {name: (revenue, income) for name, revenue, income in db.execute(
+        "select segment_name, revenue, operating_income from marts.segments where ticker = 'NVDA' "
+        "and period_type = 'fiscal_year' and fiscal_year = 2025 "
+        "and segment_axis = 'us-gaap:StatementBusinessSegmentsAxis'").fetchall()}
+    assert nvidia == {"Compute and Networking": (116_193e6, 82_875e6), "Graphics": (14_304e6, 5_085e6)}
+
+
+def test_segment_names_read_as_words(db: duckdb.DuckDBPyConnection):
+    names = dict(db.execute("select distinct segment_member, segment_name from marts.segments").fetchall())
+    assert {member: names[member] for member in (
+        "aapl:WearablesHomeandAccessoriesMember", "nvda:OEMAndOtherMember", "aapl:RestOfAsiaPacificSegmentMember",
+        "aapl:IPhoneMember", "amzn:AmazonWebServicesSegmentMember", "meta:FamilyOfAppsMember")} == {
+        "aapl:WearablesHomeandAccessoriesMember": "Wearables Home and Accessories",
+        "nvda:OEMAndOtherMember": "OEM and Other",
+        "aapl:RestOfAsiaPacificSegmentMember": "Rest of Asia Pacific",
+        "aapl:IPhoneMember": "iPhone",
+        "amzn:AmazonWebServicesSegmentMember": "Amazon Web Services",
+        "meta:FamilyOfAppsMember": "Family of Apps",
+    }

@@ -30,6 +30,31 @@ periods as (
     where not in_progress
 ),
 
+words as (
+    -- the member's name in words: amzn:AmazonWebServicesSegmentMember -> Amazon Web Services,
+    -- nvda:OEMAndOtherMember -> OEM and Other (an acronym ends before its last capital)
+    select distinct
+        segment,
+        regexp_replace(regexp_replace(
+            regexp_replace(split_part(split_part(segment, '=', 2), ':', 2), '(Segment)?Member$', ''),
+            '([A-Z]{2,})([A-Z][a-z])', '\1 \2', 'g'),
+            '([a-z0-9])([A-Z])', '\1 \2', 'g') as words
+    from wide
+),
+
+names as (
+    -- small words in lower case; an "and" the filer glued to a word (aapl:WearablesHomeandAccessories);
+    -- Apple's iPad and iPhone
+    select
+        segment,
+        regexp_replace(regexp_replace(
+            replace(replace(replace(replace(' ' || words || ' ', ' And ', ' and '), ' Of ', ' of '), ' For ', ' for '),
+                    ' The ', ' the '),
+            '([A-Za-z][a-z]{2,})and ([A-Z])', '\1 and \2', 'g'),
+            ' I([A-Z][a-z])', ' i\1', 'g').trim() as segment_name
+    from words
+),
+
 final as (
     select
         c.ticker,
@@ -37,11 +62,7 @@ final as (
         c.company,
         split_part(w.segment, '=', 1) as segment_axis,
         split_part(w.segment, '=', 2) as segment_member,
-        -- amzn:AmazonWebServicesSegmentMember -> Amazon Web Services
-        regexp_replace(
-            regexp_replace(split_part(split_part(w.segment, '=', 2), ':', 2), '(Segment)?Member$', ''),
-            '([a-z])([A-Z])', '\1 \2', 'g'
-        ) as segment_name,
+        n.segment_name,
         w.period_type, w.fiscal_year, w.fiscal_quarter,
         p.period_start, p.period_end, p.calendar_quarter,
         w.revenue,
@@ -50,6 +71,7 @@ final as (
         if(prev.revenue > 0, w.revenue / prev.revenue - 1, null) as revenue_yoy,
         w.revenue_concept, w.revenue_derivation, w.revenue_accn, w.operating_income_accn
     from wide as w
+    inner join names as n using (segment)
     inner join periods as p
         on p.cik = w.cik and p.period_type = w.period_type and p.fiscal_year = w.fiscal_year
         and p.fiscal_quarter is not distinct from w.fiscal_quarter

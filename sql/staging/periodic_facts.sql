@@ -5,16 +5,26 @@
 -- declared decimals, else from the figure itself (its trailing zeros, at most millions: companyfacts
 -- carries no decimals). grain: one fact per filing and segment.
 create or replace view staging.periodic_facts as
-with document_facts as (
+with segment_facts as (
+    -- a segment is its full set of dimensions: one business-segment or product axis, alone or with
+    -- srt:ConsolidationItemsAxis=us-gaap:OperatingSegmentsMember, which says the figure is that of an
+    -- operating segment (how Alphabet tags Google Cloud's operating income, and NVIDIA its segments)
+    select
+        *,
+        list_filter(map_entries(dimensions), lambda entry: not (
+            entry.key = 'srt:ConsolidationItemsAxis' and entry.value = 'us-gaap:OperatingSegmentsMember')) as axes
+    from core.filing_facts
+),
+
+document_facts as (
     select
         cik, prefix as taxonomy, tag,
-        if(cardinality(dimensions) = 0, '', map_keys(dimensions)[1] || '=' || map_values(dimensions)[1]) as segment,
+        if(cardinality(dimensions) = 0, '', axes[1].key || '=' || axes[1].value) as segment,
         unit, period_start, period_end, duration_days, value, accn, form, filed, fy, fp,
         case when upper(decimals) = 'INF' then 0.0 else power(10, -try_cast(decimals as integer)) end as precision
-    from core.filing_facts
+    from segment_facts
     where cardinality(dimensions) = 0
-       or (cardinality(dimensions) = 1
-           and map_keys(dimensions)[1] in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis'))
+       or (len(axes) = 1 and axes[1].key in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis'))
 )
 
 select
