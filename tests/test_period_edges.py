@@ -172,3 +172,16 @@ def test_segment_names_read_as_words(db: duckdb.DuckDBPyConnection):
         "amzn:AmazonWebServicesSegmentMember": "Amazon Web Services",
         "meta:FamilyOfAppsMember": "Family of Apps",
     }
+
+
+def test_a_value_names_one_filing_and_that_filing_s_own_date(db: duckdb.DuckDBPyConnection):
+    """accn and filed of every reported metric belong together: a derived quarter whose newest filing
+    has no known date offline (Apple's Q2 FY2026 10-Q) says unknown, not the date of the other one."""
+    dates = dict(db.execute("select distinct accn, filed from staging.periodic_facts").fetchall())
+    rows = db.execute("select accn, filed, first_accn, first_filed from core.base_metric_values "
+                      "where value is not null and accn is not null").fetchall()
+    assert {(accn, filed) for accn, filed, _, _ in rows} <= set(dates.items())
+    assert {(accn, filed) for _, _, accn, filed in rows} <= set(dates.items())
+    assert one(db, "select accn, filed from core.base_metric_values where cik = ? and metric = 'capex' "
+                   "and period_type = 'quarter' and fiscal_year = 2026 and fiscal_quarter = 2", APPLE) == (
+        "0000320193-26-000013", None)

@@ -18,30 +18,44 @@ with reported_quarters as (
     where q_from = q_to
 ),
 
-derived_quarters as (
+year_to_date_pairs as (
+    -- each year-to-date span with the one a quarter shorter; the later filing names the difference
+    -- (the longer span's, unless the shorter was filed later, as a restatement); a filing whose date
+    -- is unknown offline keeps its unknown date rather than borrow the other's
     select
-        cur.cik, cur.metric, cur.segment, cur.fiscal_year, cur.q_to as fiscal_quarter,
-        if(cur.q_to = 4, 'fy_minus_9m', 'ytd_difference') as derivation, 2 as derivation_rank,
-        cur.value - prev.value as value, cur.taxonomy, cur.tag,
-        if(prev.filed > cur.filed, prev.accn, cur.accn) as accn,
-        if(prev.filed > cur.filed, prev.form, cur.form) as form,
-        greatest(cur.filed, prev.filed) as filed,
-        cur.first_value - prev.first_value as first_value,
-        if(prev.first_filed > cur.first_filed, prev.first_accn, cur.first_accn) as first_accn,
-        greatest(cur.first_filed, prev.first_filed) as first_filed,
-        cur.tolerance + prev.tolerance as tolerance,
-        abs((cur.value - prev.value) - (cur.first_value - prev.first_value)) > cur.tolerance + prev.tolerance
-            as restated,
-        cur.restated <> prev.restated as mixed_bases,
-        list_distinct([cur.accn, prev.accn]) as source_accns,
-        format('{}:{} {}..{} ({}) minus {}:{} {}..{} ({})', cur.taxonomy, cur.tag, cur.period_start,
-               cur.period_end, cur.accn, prev.taxonomy, prev.tag, prev.period_start, prev.period_end,
-               prev.accn) as components
+        cur.*,
+        prev.value as prev_value, prev.first_value as prev_first_value, prev.taxonomy as prev_taxonomy,
+        prev.tag as prev_tag, prev.period_start as prev_start, prev.period_end as prev_end,
+        prev.accn as prev_accn, prev.form as prev_form, prev.filed as prev_filed,
+        prev.first_accn as prev_first_accn, prev.first_filed as prev_first_filed,
+        prev.tolerance as prev_tolerance, prev.restated as prev_restated,
+        coalesce(prev.filed > cur.filed, false) as prev_is_latest,
+        coalesce(prev.first_filed > cur.first_filed, false) as prev_is_first
     from core.metric_spans as cur
     inner join core.metric_spans as prev
         on prev.cik = cur.cik and prev.metric = cur.metric and prev.segment = cur.segment
         and prev.fiscal_year = cur.fiscal_year and prev.q_from = 1 and prev.q_to = cur.q_to - 1
     where cur.kind = 'flow' and cur.q_from = 1 and cur.q_to >= 2
+),
+
+derived_quarters as (
+    select
+        cik, metric, segment, fiscal_year, q_to as fiscal_quarter,
+        if(q_to = 4, 'fy_minus_9m', 'ytd_difference') as derivation, 2 as derivation_rank,
+        value - prev_value as value, taxonomy, tag,
+        if(prev_is_latest, prev_accn, accn) as accn,
+        if(prev_is_latest, prev_form, form) as form,
+        if(prev_is_latest, prev_filed, filed) as filed,
+        first_value - prev_first_value as first_value,
+        if(prev_is_first, prev_first_accn, first_accn) as first_accn,
+        if(prev_is_first, prev_first_filed, first_filed) as first_filed,
+        tolerance + prev_tolerance as tolerance,
+        abs((value - prev_value) - (first_value - prev_first_value)) > tolerance + prev_tolerance as restated,
+        restated <> prev_restated as mixed_bases,
+        list_distinct([accn, prev_accn]) as source_accns,
+        format('{}:{} {}..{} ({}) minus {}:{} {}..{} ({})', taxonomy, tag, period_start, period_end, accn,
+               prev_taxonomy, prev_tag, prev_start, prev_end, prev_accn) as components
+    from year_to_date_pairs
 ),
 
 -- a quarter as reported beats one derived from year-to-date figures
