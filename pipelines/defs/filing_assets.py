@@ -11,9 +11,9 @@ import pandas as pd
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource
-from pipelines.lib import filing_tables, ixbrl, warehouse
+from pipelines.lib import atomic, filing_tables, ixbrl, warehouse
 from pipelines.lib.filing_partitions import FILING_TABLES
-from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath, write_atomically
+from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
@@ -59,7 +59,7 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
                              error=f"{entry['error']} (stored copy kept, sha256 {stored.meta.sha256[:12]})")
             context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
         landed.append(entry)
-    write_atomically(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
+    atomic.write_bytes(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
     return dg.MaterializeResult(metadata={
         "cik": company.cik,
         "documents": len([e for e in landed if e["path"]]),

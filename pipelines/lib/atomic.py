@@ -1,4 +1,4 @@
-"""Files replaced whole or not at all, for the exports and the HTML report.
+"""Files replaced whole or not at all: the raw zone, the build record, the exports, the HTML report.
 
 A writer fills a hidden temporary file beside the target (same directory, so same file system)
 and it is renamed over the target only once complete: a reader, a failure or a kill at any moment
@@ -59,6 +59,11 @@ def replacing(target: Path) -> Iterator[Path]:
         _fsync(target.parent)  # the rename itself survives a power cut
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_bytes(target: Path, content: bytes) -> None:
+    with replacing(target) as temporary:
+        temporary.write_bytes(content)
 
 
 def _fsync(path: Path) -> None:

@@ -23,8 +23,7 @@ from typing import BinaryIO, ContextManager, Iterator
 
 import duckdb
 
-from pipelines.lib import warehouse
-from pipelines.lib.raw_store import write_atomically
+from pipelines.lib import atomic, warehouse
 
 
 class WarehouseHeld(RuntimeError):
@@ -171,7 +170,7 @@ def _stamp(conn: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
 
 
 def _write_record(published: Path, record: BuildRecord) -> None:
-    write_atomically(record_path(published), json.dumps(dataclasses.asdict(record), indent=1, default=str).encode())
+    atomic.write_bytes(record_path(published), json.dumps(dataclasses.asdict(record), indent=1, default=str).encode())
 
 
 def _holder(exc: Exception) -> str:

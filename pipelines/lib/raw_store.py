@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
+from pipelines.lib import atomic
 from pipelines.lib.sec_client import Response, SecClient
 
 
@@ -160,8 +160,8 @@ class RawStore:
             etag=response.etag,
             last_modified=response.last_modified,
         )
-        write_atomically(path, response.content)
-        write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
+        atomic.write_bytes(path, response.content)
+        atomic.write_bytes(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
         return RawFile(path, meta, changed=True)
 
 
@@ -185,24 +185,9 @@ class RawStore:
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
-        write_atomically(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
+        atomic.write_bytes(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
         return RawFile(path, meta, changed=True)
 
 
 def _meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
