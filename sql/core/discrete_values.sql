@@ -7,15 +7,20 @@
 -- (first_value is the difference of the first-reported figures, a consistent basis).
 -- grain: cik x metric x segment x period_type x fiscal_year x fiscal_quarter
 create or replace table core.discrete_values as
-with reported_quarters as (
+with reported as (
+    -- every span as filed; a quarter (three months, or a balance at its end) or a fiscal year is used as is
     select
         cik, metric, segment, fiscal_year, q_to as fiscal_quarter,
         'reported' as derivation, 1 as derivation_rank,
         value, taxonomy, tag, accn, form, filed, first_value, first_accn, first_filed, tolerance, restated,
         false as mixed_bases, [accn] as source_accns,
-        format('{}:{} {}..{} ({})', taxonomy, tag, coalesce(period_start, period_end), period_end, accn) as components
+        format('{}:{} {}..{} ({})', taxonomy, tag, coalesce(period_start, period_end), period_end, accn) as components,
+        kind, q_from, q_to
     from core.metric_spans
-    where q_from = q_to
+),
+
+reported_quarters as (
+    select * exclude (kind, q_from, q_to) from reported where q_from = q_to
 ),
 
 year_to_date_pairs as (
@@ -68,13 +73,8 @@ quarters as (
 ),
 
 years as (
-    select
-        cik, metric, segment, fiscal_year,
-        'reported' as derivation,
-        value, taxonomy, tag, accn, form, filed, first_value, first_accn, first_filed, tolerance, restated,
-        false as mixed_bases, [accn] as source_accns,
-        format('{}:{} {}..{} ({})', taxonomy, tag, coalesce(period_start, period_end), period_end, accn) as components
-    from core.metric_spans
+    select * exclude (fiscal_quarter, derivation_rank, kind, q_from, q_to)
+    from reported
     where (kind = 'flow' and q_from = 1 and q_to = 4) or (kind = 'instant' and q_to = 4)
 )
 

@@ -12,25 +12,21 @@ with spans as (
         cik, metric, segment, kind, fiscal_year, q_from, q_to,
         any_value(period_start) as period_start,
         any_value(period_end) as period_end,
-        first(value order by filed desc, priority, accn desc, precision, value) as value,
-        first(taxonomy order by filed desc, priority, accn desc, precision, value) as taxonomy,
-        first(tag order by filed desc, priority, accn desc, precision, value) as tag,
-        first(accn order by filed desc, priority, accn desc, precision, value) as accn,
-        first(form order by filed desc, priority, accn desc, precision, value) as form,
-        max(filed) as filed,
-        first(precision order by filed desc, priority, accn desc, precision, value) as precision,
-        first(value order by filed, priority, accn, precision, value) as first_value,
-        first(taxonomy || ':' || tag order by filed, priority, accn, precision, value) as first_concept,
-        first(accn order by filed, priority, accn, precision, value) as first_accn,
-        min(filed) as first_filed,
-        first(precision order by filed, priority, accn, precision, value) as first_precision,
+        first({'value': value, 'taxonomy': taxonomy, 'tag': tag, 'accn': accn, 'form': form, 'filed': filed,
+               'precision': precision}
+              order by filed desc, priority, accn desc, precision, value) as latest,
+        first({'value': value, 'concept': taxonomy || ':' || tag, 'accn': accn, 'filed': filed, 'precision': precision}
+              order by filed, priority, accn, precision, value) as earliest,
         count(distinct taxonomy || ':' || tag) as concepts
     from core.span_facts
     group by cik, metric, segment, kind, fiscal_year, q_from, q_to
 )
 
 select
-    * exclude (precision, first_precision),
-    0.5 * greatest(precision, first_precision) as tolerance,
-    abs(value - first_value) > 0.5 * greatest(precision, first_precision) as restated
+    cik, metric, segment, kind, fiscal_year, q_from, q_to, period_start, period_end,
+    latest.value, latest.taxonomy, latest.tag, latest.accn, latest.form, latest.filed,
+    earliest.value as first_value, earliest.concept as first_concept, earliest.accn as first_accn,
+    earliest.filed as first_filed, concepts,
+    0.5 * greatest(latest.precision, earliest.precision) as tolerance,
+    abs(latest.value - earliest.value) > 0.5 * greatest(latest.precision, earliest.precision) as restated
 from spans

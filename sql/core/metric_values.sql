@@ -150,7 +150,6 @@ derived as (
             when c.value is null then null
             when c.metric like '%_yoy' and abs(cur.duration_days - prev.duration_days) > 3
                 then format('{} days against {} days a year earlier', cur.duration_days, prev.duration_days)
-            when c.metric = 'capex_to_da' and cur.depreciation_only then 'd_and_a is depreciation only (us-gaap:Depreciation), without amortization'
         end as comparability
     from computed_long as c
     inner join formulas as f using (metric)
@@ -197,13 +196,16 @@ final as (
 )
 
 select
-    * exclude (restated, comparability),
-    'https://www.sec.gov/Archives/edgar/data/' || cast(cast(cik as bigint) as varchar) || '/'
-        || replace(accn, '-', '') || '/' || accn || '-index.htm' as filing_url,
+    f.* exclude (restated, comparability),
+    'https://www.sec.gov/Archives/edgar/data/' || cast(cast(f.cik as bigint) as varchar) || '/'
+        || replace(f.accn, '-', '') || '/' || f.accn || '-index.htm' as filing_url,
     -- beyond rounding for reported metrics (core.metric_spans), any restated input for computed ones
-    coalesce(restated, value is distinct from first_value) as restated,
-    coalesce(comparability, if(
-        metric = 'd_and_a' and tag = 'Depreciation' and value is not null,
+    coalesce(f.restated, f.value is distinct from f.first_value) as restated,
+    coalesce(f.comparability, if(
+        f.metric in ('d_and_a', 'capex_to_da') and f.value is not null and p.depreciation_only,
         'd_and_a is depreciation only (us-gaap:Depreciation), without amortization', null
     )) as comparability
-from final
+from final as f
+left join periods as p
+    on p.cik = f.cik and p.period_type = f.period_type and p.fiscal_year = f.fiscal_year
+    and p.fiscal_quarter is not distinct from f.fiscal_quarter
