@@ -35,4 +35,3 @@ def run_worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
     """The process that recorded the run's start: the run worker."""
     starts = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_START)
     return starts[-1].dagster_event.pid if starts and starts[-1].dagster_event else None
-

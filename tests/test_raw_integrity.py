@@ -24,7 +24,8 @@ from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import companyfacts, ixbrl, submissions, warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from pipelines.refresh import run_refresh
-from test_live_mode import GOOGL_10K_2024, UA, build_sec_root
+# _declared_user_agent: the same autouse fixture as test_live_mode (live mode reads SEC_USER_AGENT only)
+from test_live_mode import GOOGL_10K_2024, UA, _declared_user_agent, build_sec_root  # noqa: F401
 
 FACTS = "data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
 GOOGL_CIK, AAPL_CIK = "0001652044", "0000320193"
@@ -175,12 +176,6 @@ def test_offline_a_rebuild_from_the_raw_zone_never_publishes_a_changed_value(off
 
 
 # --- a changed byte in the raw zone, live: fetched again --------------------------------------------
-
-@pytest.fixture(autouse=True)
-def _declared_user_agent(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Live mode reads the User-Agent from the environment only (after conftest has cleared it)."""
-    monkeypatch.setenv("SEC_USER_AGENT", UA)
-
 
 def live(fake: FakeSec, directory: Path, ticker: str) -> tuple[SecResource, WarehouseResource]:
     return (SecResource(mode="live", warehouse_dir=str(directory), tickers=[ticker],

@@ -13,12 +13,12 @@ import pydantic
 
 from pipelines.lib import companyfacts, ixbrl, publish, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
-from pipelines.lib.sec_client import SEC_HOSTS, SecClient, user_agent_receivers
+from pipelines.lib.sec_client import SecClient, user_agent_receivers
 
 
 @functools.lru_cache(maxsize=None)
 def shared_client(user_agent: str, max_per_second: float, timeout: float, max_attempts: int,
-                  allowed_hosts: tuple[str, ...] = SEC_HOSTS) -> SecClient:
+                  allowed_hosts: tuple[str, ...]) -> SecClient:
     """One client per process (and setting), so every request of a run shares one rate limiter.
     allowed_hosts: where the User-Agent may go (SEC's hosts, or the base URLs a test points at)."""
     return SecClient(user_agent, max_per_second=max_per_second, timeout=timeout, max_attempts=max_attempts,

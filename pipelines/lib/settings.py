@@ -72,7 +72,8 @@ def validate_user_agent(user_agent: str | None) -> str:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from the environment: offline unless SEC_USER_AGENT is set."""
     env = dict(os.environ if env is None else env)
-    user_agent = env.get("SEC_USER_AGENT") if (env.get("SEC_USER_AGENT") or "").strip() else None  # blank is unset
+    declared = env.get("SEC_USER_AGENT") or ""
+    user_agent = declared if declared.strip() else None  # blank is unset
     mode = (env.get("CAPEXWATCH_MODE") or ("live" if user_agent else "offline")).lower()
     if mode not in ("offline", "live"):
         raise ConfigError(f"CAPEXWATCH_MODE must be 'offline' or 'live', got {mode!r}")
