@@ -24,8 +24,8 @@ FACT_COLUMNS = [
 ]
 # HTML parsing lower-cases names, so these are the lower-cased forms of the iXBRL elements.
 _WANTED = SoupStrainer(["ix:nonfraction", "ix:nonnumeric", "xbrli:context", "xbrli:unit"])
-_DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey",
-        "dei:DocumentFiscalYearFocus", "dei:DocumentFiscalPeriodFocus", "dei:EntityRegistrantName")
+DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey", "dei:CurrentFiscalYearEndDate",
+       "dei:DocumentFiscalYearFocus", "dei:DocumentFiscalPeriodFocus", "dei:EntityRegistrantName")
 _WORDS = {
     "no": 0, "none": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -128,18 +128,26 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
     if not numeric:
         raise NoInlineXbrl(f"{name}: no inline XBRL numeric facts (ix:nonFraction) found")
     dei = {el["name"]: el.get_text(" ", strip=True) for el in soup.find_all("ix:nonnumeric")
-           if el.get("name") in _DEI}
+           if el.get("name") in DEI}
     best: dict[tuple, tuple] = {}
     problems = []
     for element in numeric:
         try:
-            row = _fact(element, contexts, units)
+            context, unit = resolve(element.get("contextref"), element.get("unitref"), contexts, units)
+            value = None if element.get("xsi:nil") == "true" else parse_number(
+                element.get_text(), element.get("format"), element.get("scale"), element.get("sign"))
+            row = fact_row(element.get("name") or "", value, context, unit, element.get("decimals"), element.get("id"))
         except ValueError as exc:
             problems.append(f"{name} {element.get('id', '?')} {element.get('name', '?')}: {exc}")
             continue
-        key = (row[1], row[5], row[6], row[7], tuple(row[8]), tuple(row[9]))
-        best[key] = _more_precise(best.get(key), row, name, problems)
+        keep_more_precise(best, row, name, problems)
     return ParsedDocument(pd.DataFrame.from_records(list(best.values()), columns=FACT_COLUMNS), dei, problems)
+
+
+def keep_more_precise(best: dict[tuple, tuple], row: tuple, name: str, problems: list[str]) -> None:
+    """One row per concept, unit, period and dimensions: a fact shown twice is one fact."""
+    key = (row[1], row[5], row[6], row[7], tuple(row[8]), tuple(row[9]))
+    best[key] = _more_precise(best.get(key), row, name, problems)
 
 
 def _precision(row: tuple) -> float:
@@ -160,29 +168,32 @@ def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]
     return precise
 
 
-def _fact(element: Tag, contexts: dict[str, Context | str], units: dict[str, str]) -> tuple:
-    concept = element.get("name") or ""
+def resolve(context_ref: str | None, unit_ref: str | None, contexts: dict[str, Context | str],
+            units: dict[str, str]) -> tuple[Context, str]:
+    """A fact's context and unit from their ids; an unknown or malformed one is the fact's error."""
+    context = contexts.get(context_ref or "")
+    if context is None:
+        raise ValueError(f"context {context_ref!r} does not resolve")
+    if isinstance(context, str):
+        raise ValueError(f"context {context_ref!r} is malformed: {context}")
+    unit = units.get(unit_ref or "")
+    if unit is None:
+        raise ValueError(f"unit {unit_ref!r} does not resolve")
+    return context, unit
+
+
+def fact_row(concept: str, value: float | None, context: Context, unit: str, decimals: str | None,
+             fact_id: str | None) -> tuple:
+    """One FACT_COLUMNS row; the same refusals whichever document format the fact came from."""
     prefix, _, tag = concept.partition(":")
     if not tag:
         raise ValueError(f"concept name {concept!r} has no prefix")
-    context = contexts.get(element.get("contextref", ""))
-    if context is None:
-        raise ValueError(f"context {element.get('contextref')!r} does not resolve")
-    if isinstance(context, str):
-        raise ValueError(f"context {element.get('contextref')!r} is malformed: {context}")
-    unit = units.get(element.get("unitref", ""))
-    if unit is None:
-        raise ValueError(f"unit {element.get('unitref')!r} does not resolve")
-    if element.get("xsi:nil") == "true":
-        value = None
-    else:
-        value = parse_number(element.get_text(), element.get("format"), element.get("scale"), element.get("sign"))
-        if unit == "USD" and abs(value) >= IMPLAUSIBLE_USD:
-            raise ValueError(f"{value:g} USD is implausible (USD 1 quadrillion or more)")
+    if value is not None and unit == "USD" and abs(value) >= IMPLAUSIBLE_USD:
+        raise ValueError(f"{value:g} USD is implausible (USD 1 quadrillion or more)")
     axes = sorted(context.dimensions)
     return (
         context.cik, concept, prefix, tag, value, unit, context.period_start, context.period_end,
-        axes, [context.dimensions[axis] for axis in axes], element.get("decimals"), element.get("id"),
+        axes, [context.dimensions[axis] for axis in axes], decimals, fact_id,
     )
 
 
@@ -258,21 +269,29 @@ def _context_or_error(element: Tag) -> Context | str:
 
 def _context(element: Tag) -> Context:
     identifier = element.find("xbrli:identifier")
-    instant = element.find("xbrli:instant")
     dimensions = {m["dimension"]: m.get_text(strip=True) for m in element.find_all("xbrldi:explicitmember")}
     for typed in element.find_all("xbrldi:typedmember"):
         dimensions[typed["dimension"]] = typed.get_text(" ", strip=True)
+    return make_context(identifier.get_text(strip=True) if identifier else None,
+                        *(_text_of(element.find(f"xbrli:{part}")) for part in ("instant", "startdate", "enddate")),
+                        dimensions)
+
+
+def _text_of(element: Tag | None) -> str | None:
+    return None if element is None else element.get_text(strip=True)
+
+
+def make_context(cik: str | None, instant: str | None, start: str | None, end: str | None,
+                 dimensions: dict[str, str]) -> Context:
+    """An instant or a duration with both dates, each YYYY-MM-DD; anything else is malformed."""
     if instant is not None:
-        start, end = None, instant.get_text(strip=True)
-    else:
-        start_date, end_date = element.find("xbrli:startdate"), element.find("xbrli:enddate")
-        if start_date is None or end_date is None:
-            raise ValueError("a duration without " + ("a start date" if start_date is None else "an end date"))
-        start, end = start_date.get_text(strip=True), end_date.get_text(strip=True)
+        start, end = None, instant
+    elif start is None or end is None:
+        raise ValueError("a duration without " + ("a start date" if start is None else "an end date"))
     for date in (start, end):
         if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
             raise ValueError(f"date {date!r} is not YYYY-MM-DD")
-    return Context(identifier.get_text(strip=True) if identifier else None, start, end, dimensions)
+    return Context(cik, start, end, dimensions)
 
 
 def _unit(element: Tag) -> str:

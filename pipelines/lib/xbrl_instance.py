@@ -1,0 +1,131 @@
+"""XBRL instance documents (plain XML): the format SEC published before inline XBRL (every filing
+before 2019) and still extracts beside each inline filing (`*_htm.xml`).
+
+The facts are the same as in an inline document, only written as elements (`<us-gaap:Revenues
+contextRef=.. unitRef=.. decimals=..>1234</us-gaap:Revenues>`) with the number as plain text, so
+contexts, units, refusals and duplicates go through the inline reader's own functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+from lxml import etree
+
+from pipelines.lib.ixbrl import (
+    DEI, FACT_COLUMNS, Context, NoInlineXbrl, NotTheExpectedDocument, ParsedDocument, TruncatedDocument,
+    fact_row, keep_more_precise, make_context, resolve,
+)
+
+XBRLI = "{http://www.xbrl.org/2003/instance}"
+XBRLDI = "{http://xbrl.org/2006/xbrldi}"
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+
+
+def is_instance(document_name: str) -> bool:
+    """Instance documents are .xml files; inline documents are .htm/.html."""
+    return document_name.lower().endswith(".xml")
+
+
+def _root(content: bytes, name: str) -> etree._Element:
+    try:
+        root = etree.fromstring(content, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        if not content.rstrip().endswith(b">") or "end" in str(exc).lower() or "premature" in str(exc).lower():
+            raise TruncatedDocument(f"{name}: XML ends before its closing tag ({len(content)} bytes): "
+                                    f"truncated download? ({exc})") from None
+        raise NoInlineXbrl(f"{name}: not well-formed XML: {exc}") from None
+    if root.tag != f"{XBRLI}xbrl":
+        raise NoInlineXbrl(f"{name}: not an XBRL instance (root element {etree.QName(root).localname!r})")
+    return root
+
+
+def parse(content: bytes, name: str = "document") -> ParsedDocument:
+    """Every numeric fact of an instance document with its context; what cannot be resolved is
+    skipped with a warning naming the document, the fact and why."""
+    root = _root(content, name)
+    contexts = {c.get("id"): _context_or_error(c) for c in root.iter(f"{XBRLI}context") if c.get("id")}
+    units = {u.get("id"): _unit(u) for u in root.iter(f"{XBRLI}unit") if u.get("id")}
+    best: dict[tuple, tuple] = {}
+    dei: dict[str, str] = {}
+    problems: list[str] = []
+    for element in root:
+        if not isinstance(element.tag, str) or element.get("contextRef") is None:
+            continue  # contexts, units, schema and footnote links
+        concept = f"{element.prefix}:{etree.QName(element).localname}" if element.prefix else etree.QName(element).localname
+        if element.get("unitRef") is None:
+            if concept in DEI:
+                dei[concept] = " ".join((element.text or "").split())
+            continue
+        try:
+            context, unit = resolve(element.get("contextRef"), element.get("unitRef"), contexts, units)
+            value = None if element.get(_XSI_NIL) == "true" else parse_number(element.text or "")
+            keep_more_precise(best, fact_row(concept, value, context, unit, element.get("decimals"), element.get("id")),
+                              name, problems)
+        except ValueError as exc:
+            problems.append(f"{name} {element.get('id', '?')} {concept}: {exc}")
+    if not best:
+        raise NoInlineXbrl(f"{name}: no numeric facts in the XBRL instance")
+    return ParsedDocument(pd.DataFrame.from_records(list(best.values()), columns=FACT_COLUMNS), dei, problems)
+
+
+def parse_number(text: str) -> float:
+    """An instance's value is an xs:decimal: digits, one point, a sign; nothing else is a number."""
+    shown = text.strip()
+    if not _NUMBER.fullmatch(shown):
+        raise ValueError(f"cannot read {shown[:40]!r} as a number")
+    try:
+        return float(Decimal(shown))
+    except InvalidOperation:
+        raise ValueError(f"cannot read {shown[:40]!r} as a number") from None
+
+
+def validate_document(content: bytes, cik: str, report_date: str | None, name: str = "document") -> None:
+    """Refuse what is not this filing's instance before it can replace a stored copy: not XML,
+    cut short, no facts, or the cover facts of another company or period."""
+    root = _root(content, name)
+    dei = {f"dei:{etree.QName(e).localname}": (e.text or "").strip() for e in root
+           if isinstance(e.tag, str) and e.prefix == "dei"}
+    if not any(e.get("unitRef") is not None for e in root if isinstance(e.tag, str)):
+        raise NoInlineXbrl(f"{name}: no numeric facts in the XBRL instance")
+    stated_cik = dei.get("dei:EntityCentralIndexKey", "")
+    if stated_cik.lstrip("0") != cik.lstrip("0"):
+        raise NotTheExpectedDocument(f"{name}: dei:EntityCentralIndexKey is {stated_cik or 'missing'}, expected {cik}")
+    stated_date = dei.get("dei:DocumentPeriodEndDate", "")
+    if report_date and stated_date != report_date:
+        try:
+            same = dt.date.fromisoformat(stated_date) == dt.date.fromisoformat(report_date)
+        except ValueError:
+            same = False
+        if not same:
+            raise NotTheExpectedDocument(f"{name}: dei:DocumentPeriodEndDate is {stated_date or 'missing'}, "
+                                         f"expected {report_date}")
+
+
+def _context_or_error(element: etree._Element) -> Context | str:
+    """A malformed context costs only the facts that use it, as in the inline reader."""
+    try:
+        identifier = element.find(f"{XBRLI}entity/{XBRLI}identifier")
+        dimensions = {m.get("dimension"): (m.text or "").strip() for m in element.iter(f"{XBRLDI}explicitMember")}
+        for typed in element.iter(f"{XBRLDI}typedMember"):
+            dimensions[typed.get("dimension")] = " ".join(typed.itertext()).strip()
+        period = element.find(f"{XBRLI}period")
+        dates = [None if period is None else _text(period.find(f"{XBRLI}{part}"))
+                 for part in ("instant", "startDate", "endDate")]
+        return make_context(_text(identifier), *dates, dimensions)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _text(element: etree._Element | None) -> str | None:
+    return None if element is None else (element.text or "").strip()
+
+
+def _unit(element: etree._Element) -> str:
+    """iso4217:USD -> USD; a divide becomes 'USD/shares', as in the inline reader."""
+    return "/".join((m.text or "").strip().split(":")[-1] for m in element.iter(f"{XBRLI}measure"))
