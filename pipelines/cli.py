@@ -206,7 +206,8 @@ def format_summary(table: pd.DataFrame) -> str:
             continue
         if pd.isna(row.fiscal_quarter):
             period, intensity = f"FY{row.fiscal_year}", f"{_pct(row.capex_intensity)} year"
-            source = f"  [annual only: {row.documents} filing documents, companyfacts {row.status}]"
+            unread = "" if pd.isna(row.newest_unread) else f"; newest filing ({row.newest_unread}) not read"
+            source = f"  [annual only: {_count(row.documents, 'filing document')}, companyfacts {row.status}{unread}]"
         else:
             period, source = f"FY{row.fiscal_year} Q{row.fiscal_quarter}", ""
             intensity = f"{_pct(row.capex_intensity)} quarter, {_pct(row.capex_intensity_ttm)} TTM"
@@ -215,6 +216,10 @@ def format_summary(table: pd.DataFrame) -> str:
             f"capex ${row.capex / 1e9:,.1f}B  revenue ${row.revenue / 1e9:,.1f}B  capex/revenue {intensity}{source}"
         )
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _pct(value: float | None) -> str:

@@ -1,4 +1,5 @@
-"""Rows in, rows out: the fiscal-calendar SQL on June and May fiscal years (no such filer is offline).
+"""Rows in, rows out: the fiscal-calendar SQL on June and May fiscal years of any length of history (the
+snapshot has one 10-K of Microsoft's and one 10-Q of Oracle's).
 
 The facts here carry only period boundaries as Microsoft's and Oracle's filings use them; their
 values are placeholders, since what is under test is the calendar, not any figure.
@@ -12,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import warehouse
+from pipelines.lib import concepts, warehouse
 
 
 def build_calendar(periods: list[tuple[str, str, str, int]]) -> duckdb.DuckDBPyConnection:
@@ -23,7 +24,8 @@ def build_calendar(periods: list[tuple[str, str, str, int]]) -> duckdb.DuckDBPyC
             "date '2025-08-01', null, date_diff('day', cast(? as date), cast(? as date)) + 1)",
             [start, end, f"0000000001-25-{number:06d}", fy, form, start, end],
         )
-    for name in ("staging/periodic_facts", "core/fiscal_years", "core/fiscal_quarters"):
+    conn.register("concept_rows", concepts.load_concept_map())
+    for name in ("core/concept_map", "staging/periodic_facts", "core/fiscal_years", "core/fiscal_quarters"):
         warehouse.run_sql(conn, name)
     return conn
 

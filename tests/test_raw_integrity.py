@@ -21,7 +21,7 @@ import pytest
 import reliability_log
 from fake_sec import Fault, FakeSec
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import companyfacts, ixbrl, submissions, warehouse
+from pipelines.lib import companyfacts, documents, ixbrl, submissions, warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from pipelines.refresh import run_refresh
 # _declared_user_agent: the same autouse fixture as test_live_mode (live mode reads SEC_USER_AGENT only)
@@ -68,9 +68,10 @@ def test_every_snapshot_document_passes_the_document_check_quickly():
     rows = snapshot_documents()
     started = time.perf_counter()
     for row in rows:
-        ixbrl.validate_document(document_path(row).read_bytes(), row["cik"], row["report_date"], row["accn"])
+        documents.validate(document_path(row).read_bytes(), row["primary_document"], row["cik"], row["report_date"],
+                           row["accn"])
     per_document = (time.perf_counter() - started) / len(rows)
-    assert len(rows) == 8 and per_document < 0.1  # a targeted scan (~5 ms), not a parse (~250 ms)
+    assert len(rows) == 11 and per_document < 0.1  # a targeted scan (~5 ms), not a parse (~250 ms)
     reliability_log.record("raw integrity", "every real snapshot document passes the document check",
                            "accepted", tried=len(rows), ms_per_document=round(per_document * 1000, 1))
 

@@ -48,7 +48,10 @@ def test_report_renders_its_charts_and_table_without_console_errors(built, tmp_p
     row = re.search(r"<td>GOOGL \*</td>.*?</tr>", dom, re.S).group(0)
     assert "FY2025" in row and "22.7%" in row and "26.0%" in row
     assert 'href="https://www.sec.gov/Archives/edgar/data/1652044/000165204426000018/0001652044-26-000018-index.htm"' in row
-    assert "No data offline for: MSFT, ORCL." in dom
+    # Oracle is known offline from one quarter: not enough for a year or twelve months, and said so
+    assert "No fiscal year or twelve months of capex and revenue offline for: ORCL." in dom
+    msft = re.search(r"<td>MSFT \*</td>.*?</tr>", dom, re.S).group(0)
+    assert "FY2015" in msft and "6.4%" in msft
 
 
 def test_report_screenshot_is_kept(built, tmp_path):

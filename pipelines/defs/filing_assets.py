@@ -11,14 +11,14 @@ import pandas as pd
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource
-from pipelines.lib import atomic, filing_tables, ixbrl, warehouse
+from pipelines.lib import atomic, documents, filing_tables, ixbrl, warehouse
 from pipelines.lib.filing_partitions import FILING_TABLES
 from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
 FILING_COLUMNS = ["cik", "accn", "form", "report_date", "filed", "primary_document", "url", "raw_sha256",
-                  "fiscal_year", "fiscal_period", "facts", "status"]
+                  "fiscal_year", "fiscal_period", "facts", "status", "fiscal_year_end"]
 WARNING_COLUMNS = ["cik", "accn", "message"]
 MEASURE_COLUMNS = ["cik", "accn", "metric", "row_label", "fiscal_year", "value"]
 
@@ -45,7 +45,7 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
     cannot be fetched, or is refused (not this filing's document), is listed with the reason and
     its stored copy, if it has one, is kept and read; the others still land."""
     company = company_for(context.partition_key, sec)
-    landed = []
+    landed, not_offline = [], []
     for filing in sec.discover_filings(company.cik):
         entry = {**asdict(filing), "url": filing.url(sec.www_url, company.cik), "path": None, "sha256": None, "error": None}
         try:
@@ -57,8 +57,14 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
             if stored is not None:  # a bad answer must not empty the facts of the good copy
                 entry.update(path=str(stored.path), sha256=stored.meta.sha256,
                              error=f"{entry['error']} (stored copy kept, sha256 {stored.meta.sha256[:12]})")
-            context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
+            if isinstance(exc, NoOfflineData) and stored is None:
+                not_offline.append(f"{filing.form} {filing.accn}")  # known from the feed, no document here
+            else:
+                context.log.warning(f"{company.partition_key} {filing.accn}: {entry['error']}")
         landed.append(entry)
+    if not_offline:
+        context.log.info(f"{company.partition_key}: {len(not_offline)} filings have no offline document "
+                         f"(newest {not_offline[0]}); listed in core.filings")
     atomic.write_bytes(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
     return dg.MaterializeResult(metadata={
         "cik": company.cik,
@@ -88,9 +94,9 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
             if stored is None:
                 raise FileNotFoundError(f"no stored copy of {entry['url']}")
             content = stored.path.read_bytes()
-            parsed = ixbrl.parse(content, f"{entry['accn']} {entry['primary_document']}")
+            parsed = documents.parse(content, entry["primary_document"], f"{entry['accn']} {entry['primary_document']}")
             measures = read_reported_measures(content, cik, entry["accn"])
-        except (ixbrl.NoInlineXbrl, ixbrl.TruncatedDocument, UnsafePath, OSError) as exc:
+        except (*documents.UNREADABLE, UnsafePath, OSError) as exc:
             status = str(exc)
     frame = _facts_frame(parsed, cik, entry) if parsed else None
     problems = [(cik, entry["accn"], message) for message in (parsed.warnings if parsed else [status])]
@@ -98,7 +104,7 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
     filing = (
         cik, entry["accn"], entry["form"], entry["report_date"] or None, entry["filed"], entry["primary_document"],
         entry["url"], entry["sha256"], dei.get("dei:DocumentFiscalYearFocus"), dei.get("dei:DocumentFiscalPeriodFocus"),
-        0 if frame is None else len(frame), status,
+        0 if frame is None else len(frame), status, dei.get("dei:CurrentFiscalYearEndDate"),
     )
     return filing, frame, problems, measures
 
@@ -146,7 +152,7 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
         with store.writing(f"{table}/cik={company.cik}.parquet") as local_file:
             conn.table(f"core.{table}").write_parquet(str(local_file))
     conn.close()
-    parsed_count = sum(1 for f in filings if f[-1] == "parsed")
+    parsed_count = sum(1 for f in filings if f[11] == "parsed")
     return dg.MaterializeResult(metadata={
         "cik": company.cik, "filings": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count,
         "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems), "reported_measures": len(measures),

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pydantic
 
-from pipelines.lib import companyfacts, ixbrl, publish, settings as settings_lib, submissions, universe, warehouse
+from pipelines.lib import companyfacts, documents, publish, settings as settings_lib, submissions, universe, warehouse
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
 from pipelines.lib.sec_client import SecClient, user_agent_receivers
 
@@ -130,7 +130,7 @@ class SecResource(dg.ConfigurableResource):
         paged older files while they reach into the window), offline from the snapshot's index."""
         current = self.settings()
         if current.mode == "offline":
-            return submissions.offline_filings(current.snapshot_dir / "filings.csv", cik)
+            return submissions.offline_filings(current.snapshot_dir / "filings.csv", cik, self._snapshot_feed(cik))
         since = (dt.date.today() - dt.timedelta(days=366 * self.filing_years)).isoformat()
         validate = functools.partial(submissions.validate, cik=cik)
         feed = self.raw_store().land(self.submissions_url(cik), self.source(), validate).path.read_bytes()
@@ -144,12 +144,20 @@ class SecResource(dg.ConfigurableResource):
             )
         return [f for f in filings if (f.filed or "") >= since]
 
+    def _snapshot_feed(self, cik: str) -> bytes | None:
+        """The snapshot's copy of the company's submissions feed, if it has one (Microsoft's)."""
+        try:
+            return self.raw_store().land(self.submissions_url(cik), self.source(),
+                                         functools.partial(submissions.validate, cik=cik)).path.read_bytes()
+        except NoOfflineData:
+            return None
+
     def land_filing_document(self, cik: str, filing: submissions.Filing) -> RawFile:
-        """The primary document of a filing, refused unless it is that filing's complete inline-XBRL
-        document (this CIK, and the feed's report date when it gives one)."""
+        """The XBRL document of a filing (inline, or an instance .xml), refused unless it is that
+        filing's complete document (this CIK, and the feed's report date when it gives one)."""
         url = filing.url(self.www_url, cik)
-        return self.raw_store().land(url, self.source(), lambda content: ixbrl.validate_document(
-            content, cik, filing.report_date or None, f"{filing.form} {filing.accn}"))
+        return self.raw_store().land(url, self.source(), lambda content: documents.validate(
+            content, filing.primary_document, cik, filing.report_date or None, f"{filing.form} {filing.accn}"))
 
     def known_companies(self) -> list[universe.Company]:
         if self.settings().mode == "offline":

@@ -69,9 +69,13 @@ def periodic_filings(content: bytes) -> list[Filing]:
     return sorted(filings, key=lambda f: (f.filed or "", f.accn), reverse=True)
 
 
-def offline_filings(index: Path, cik: str) -> list[Filing]:
-    """The snapshot's stand-in for the feed: filings.csv rows of one company."""
+def offline_filings(index: Path, cik: str, feed: bytes | None = None) -> list[Filing]:
+    """The snapshot's stand-in for the feed: filings.csv rows of one company (the documents it holds,
+    which may be an older filing's XBRL instance), and the periodic filings of the company's feed where
+    the snapshot has one, so that filings without an offline document are still known and listed."""
     with index.open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["cik"] == cik]
     filings = [Filing(r["accn"], r["form"], r["filed"] or None, r["report_date"], r["primary_document"]) for r in rows]
+    held = {f.accn for f in filings}
+    filings += [f for f in (periodic_filings(feed) if feed else []) if f.accn not in held]
     return sorted(filings, key=lambda f: (f.filed or "", f.accn), reverse=True)

@@ -16,7 +16,12 @@ facts as (
 )
 
 select cik, metric, taxonomy, tag, unit, period_start, period_end, duration_days, value, accn,
-       if(unit <> 'USD', 'unit ' || unit || ' where USD is expected', 'period of ' || duration_days || ' days') as reason
+       case
+           when unit <> 'USD' then 'unit ' || unit || ' where USD is expected'
+           when duration_days between 80 and 100 then 'a three-month period that is none of the company''s fiscal '
+               || 'quarters as its 10-Q year-to-date periods delimit them'
+           else 'period of ' || duration_days || ' days: not a fiscal quarter, half-year, nine months or year'
+       end as reason
 from facts
 where unit <> 'USD'
    or (kind = 'flow' and not exists (

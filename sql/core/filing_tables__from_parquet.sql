@@ -2,7 +2,7 @@
 -- company's Parquet partitions ($filings, $filing_facts, ... : lists of files written by
 -- staging/filing_documents with these tables' own types), in the caller's transaction. grain: as each table
 delete from core.filings;
-insert into core.filings select * from read_parquet($filings);
+insert into core.filings by name select * from read_parquet($filings);
 delete from core.filing_facts;
 insert into core.filing_facts select * from read_parquet($filing_facts);
 delete from core.filing_warnings;

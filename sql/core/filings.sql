@@ -9,5 +9,6 @@ select
     try_cast(fiscal_year as integer) as fiscal_year,
     fiscal_period,
     cast(facts as integer) as facts,
-    status
+    status,
+    fiscal_year_end
 from incoming_filings

@@ -22,10 +22,38 @@ with year_to_date_ends as (
     group by all
 ),
 
+three_month_ends as (
+    -- where no 10-Q year-to-date period delimits a quarter, a three-month figure can: a 10-K's quarterly note
+    -- (Microsoft's FY2015 10-K reports each quarter's revenue and net income), or a 10-Q whose year-to-date
+    -- periods start on another day than the year (NVIDIA's of fiscal 2009): a metric's three-month figure is
+    -- the quarter its end falls in, counted in 13-week steps from the year's start (52/53-week years
+    -- included); other three-month figures (a 10-K's fourth-quarter share repurchases) delimit nothing
+    select
+        y.cik,
+        y.fiscal_year,
+        f.period_end,
+        cast(round((date_diff('day', y.period_start, f.period_end) + 1) / 91.3) as integer) as fiscal_quarter,
+        count(*) as n_facts
+    from core.fiscal_years as y
+    inner join staging.periodic_facts as f
+        on f.cik = y.cik and f.period_start >= y.period_start and f.period_end < y.period_end
+    where exists (select 1 from core.concept_map as m where m.taxonomy = f.taxonomy and m.tag = f.tag)
+      and f.segment = '' and f.duration_days between 80 and 100
+    group by all
+),
+
 quarter_ends as (
     select cik, fiscal_year, fiscal_quarter, first(period_end order by n_facts desc, period_end) as period_end
     from year_to_date_ends
     where fiscal_quarter is not null
+    group by all
+    union all
+    select cik, fiscal_year, fiscal_quarter, first(period_end order by n_facts desc, period_end) as period_end
+    from three_month_ends as t
+    where fiscal_quarter between 1 and 3
+      and not exists (
+          select 1 from year_to_date_ends as d
+          where d.cik = t.cik and d.fiscal_year = t.fiscal_year and d.fiscal_quarter = t.fiscal_quarter)
     group by all
     union all
     select cik, fiscal_year, 4 as fiscal_quarter, period_end

@@ -58,6 +58,34 @@ open_years as (
     group by cik
 ),
 
+stated_year_ends as (
+    -- a filer known only from 10-Qs (Oracle offline) has no 10-K to delimit its years: its latest 10-Q's
+    -- dei facts say the fiscal year (DocumentFiscalYearFocus) and the day it ends (CurrentFiscalYearEndDate,
+    -- --MM-DD): the year ends on that day's first occurrence on or after the report date
+    select
+        cik, fiscal_year, report_date,
+        make_date(year(report_date), cast(substr(fiscal_year_end, 3, 2) as integer),
+                  cast(substr(fiscal_year_end, 6, 2) as integer)) as same_year_end
+    from core.filings
+    where form in ('10-Q', '10-Q/A') and status = 'parsed' and fiscal_year is not null
+      and report_date is not null and regexp_full_match(fiscal_year_end, '--\d{2}-\d{2}')
+      and cik not in (select cik from closed_years)
+    qualify row_number() over (partition by cik order by report_date desc) = 1
+),
+
+stated_years as (
+    -- the year in progress and the year before it, whose quarters the 10-Q's comparatives report
+    select
+        cik,
+        fiscal_year - back as fiscal_year,
+        cast(year_end - to_years(back + 1) + interval 1 day as date) as period_start,
+        if(back = 0, cast(null as date), cast(year_end - to_years(back) as date)) as period_end
+    from (
+        select *, if(same_year_end < report_date, same_year_end + interval 1 year, same_year_end) as year_end
+        from stated_year_ends
+    ), (values (0), (1)) as steps(back)
+),
+
 final as (
     select * from closed_years
     union all
@@ -67,6 +95,8 @@ final as (
         select 1 from staging.periodic_facts as f
         where f.cik = o.cik and f.form in ('10-Q', '10-Q/A') and f.period_end >= o.period_start
     )
+    union all
+    select * from stated_years
 )
 
 select

@@ -1,7 +1,14 @@
--- report: one line per followed company: coverage, latest period (a discrete quarter where there
--- is one, else a fiscal year from filing documents), capex intensity. grain: cik
+-- report: one line per followed company: coverage, latest period (a discrete quarter with both capex and
+-- revenue where there is one, else a fiscal year), capex intensity. grain: cik
 with filings as (
-    select cik, count(*) filter (where status = 'parsed') as documents
+    -- the newest filing known (from a submissions feed) whose document could not be read, if it is
+    -- newer than every document that was: the figures shown are older than the company's filings
+    select
+        cik,
+        count(*) filter (where status = 'parsed') as documents,
+        arg_max(form || ' filed ' || filed, filed) filter (where status <> 'parsed') as newest_unread,
+        max(filed) filter (where status <> 'parsed') > coalesce(max(filed) filter (where status = 'parsed'), date '0001-01-01')
+            as unread_is_newer
     from core.filings
     group by cik
 ),
@@ -10,7 +17,7 @@ latest_quarter as (
     select q.*, t.capex_intensity as capex_intensity_ttm
     from marts.quarterly as q
     left join marts.ttm as t using (cik, fiscal_year, fiscal_quarter)
-    where q.revenue is not null or q.capex is not null
+    where q.revenue is not null and q.capex is not null  -- else the line would mix a quarter with a year
     qualify row_number() over (partition by q.cik order by q.period_end desc) = 1
 ),
 
@@ -26,6 +33,7 @@ select
     c.company,
     c.status,
     coalesce(f.documents, 0) as documents,
+    if(f.unread_is_newer, f.newest_unread, null) as newest_unread,
     coalesce(q.fiscal_year, y.fiscal_year) as fiscal_year,
     q.fiscal_quarter,
     coalesce(q.calendar_quarter, y.calendar_quarter) as calendar_quarter,
