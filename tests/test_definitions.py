@@ -24,13 +24,15 @@ EXPECTED_GRAPH = {
     "core/reported_measures": {"staging/filing_documents"},
     "core/concept_map": set(),
     "staging/periodic_facts": {"core/facts", "core/filing_facts"},
-    "core/fiscal_years": {"staging/periodic_facts"},
-    "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts"},
+    "core/conflicting_facts": {"staging/periodic_facts"},
+    "core/fiscal_years": {"staging/periodic_facts", "core/filings"},
+    "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts", "core/concept_map"},
     "core/span_facts": {"core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"},
     "core/metric_spans": {"core/span_facts"},
     "core/discrete_values": {"core/metric_spans"},
     "core/base_metric_values": {"core/discrete_values", "core/metric_spans", "core/fiscal_years",
                                 "core/fiscal_quarters", "core/concept_map"},
+    "core/fiscal_year_reconciliation": {"core/base_metric_values", "core/metric_spans"},
     "core/metric_values": {"core/base_metric_values", "core/reported_measures", "core/filings", "core/fiscal_years"},
     "core/metrics_wide": {"core/metric_values", "core/facts"},
     "marts/quarterly": {"core/metrics_wide"},
@@ -72,8 +74,8 @@ def test_definitions_validate_and_name_their_jobs_and_checks():
     checks = {str(key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {
         "quarters_sum_to_fiscal_year", "unique_keys", "capex_non_negative", "value_or_reason", "staleness",
-        "companyfacts_agree_with_documents", "reported_measures_agree", "no_conflicting_facts",
-        "unplaced_metric_facts", "implausible_restatements",
+        "companyfacts_agree_with_documents", "reported_measures_agree", "conflicting_duplicates",
+        "unplaced_metric_facts", "implausible_restatements", "implausible_jumps",
     }
 
 
@@ -93,8 +95,9 @@ def test_offline_new_filings_requests_each_company_with_filings_once(tmp_path):
     sec, _ = offline_resources(tmp_path)
     instance = dg.DagsterInstance.ephemeral()
     first = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}))
-    # Microsoft and Oracle have no filing documents offline, so nothing to see
-    assert sorted(r.partition_key for r in first.run_requests) == ["AAPL", "AMZN", "GOOGL", "META", "NVDA"]
+    # every company has a filing offline (Microsoft's newest from its submissions feed)
+    assert sorted(r.partition_key for r in first.run_requests) == ["AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "ORCL"]
+    assert {r.run_key for r in first.run_requests} >= {"MSFT:0001193125-26-027207", "ORCL:0000950170-24-104905"}
     assert {r.run_key for r in first.run_requests} >= {"GOOGL:0001652044-25-000014"}
     second = new_filings(dg.build_sensor_context(instance=instance, resources={"sec": sec}, cursor=first.cursor))
     assert second.run_requests == []

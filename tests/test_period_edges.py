@@ -5,9 +5,11 @@ basis, and rounding that is not a restatement. Each number here is in the named 
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 import reliability_log
 from conftest import one
+from pipelines.lib.settings import PROJECT_DIR
 from test_publication import fingerprint
 from test_reliability import _edit_capex, _refresh, _snapshot_copy
 
@@ -115,6 +117,63 @@ def test_a_thousandfold_amendment_is_refused_not_published(tmp_path):
                            "refused by implausible_restatements (error): not published", lost=0)
 
 
+@pytest.mark.parametrize("metric, concept, start, end", [
+    ("capex", "PaymentsToAcquirePropertyPlantAndEquipment", "2026-01-01", "2026-03-31"),  # the latest quarter
+    ("revenue", "Revenues", "2025-04-01", "2025-06-30"),  # a quarter between two others
+])
+def test_a_thousandfold_figure_in_its_only_filing_is_refused(tmp_path, metric, concept, start, end):
+    """One quarter of Alphabet's written 1,000 times too large in the one 10-Q that reports it: no other
+    filing disagrees, so only the neighbouring periods show the scale error (the latest quarter has only
+    the one before). implausible_jumps blocks it; before it, the figure was published."""
+    snapshot = _snapshot_copy(tmp_path)
+    _, database = _refresh(snapshot, tmp_path / "wh", ["GOOGL"])
+    published = fingerprint(database)
+
+    def scale_error(units, doc):
+        [fact] = [f for f in doc["facts"]["us-gaap"][concept]["units"]["USD"] if (f["start"], f["end"]) == (start, end)]
+        fact["val"] *= 1000
+
+    _edit_capex(snapshot, scale_error)
+    report, _ = _refresh(snapshot, tmp_path / "wh", ["GOOGL"])
+    assert report.build.status == "refused"
+    [outcome] = [o for o in report.build.checks if o.check == "core/base_metric_values:implausible_jumps"]
+    assert [(row["metric"], str(row["period_end"])[:10]) for row in outcome.rows] == [(metric, end)]
+    assert fingerprint(database) == published
+    reliability_log.record("bad data", f"one quarter's {metric} 1,000 times too large in its only 10-Q",
+                           "refused by implausible_jumps (error): not published", lost=0)
+
+
+def test_a_conflicting_duplicate_is_resolved_by_the_stated_rule_whatever_the_order(tmp_path):
+    """Alphabet's FY2024 revenue given twice by its 10-K with two values, once after and once before the
+    original fact: both runs publish the same value (the more precise, then the smaller), and
+    core.conflicting_facts lists the conflict with the rule."""
+    published = []
+    for placement in ("after", "before"):
+        snapshot = _snapshot_copy(tmp_path / placement)
+
+        def plant(units, doc, placement=placement):
+            revenue = doc["facts"]["us-gaap"]["Revenues"]["units"]["USD"]
+            fy2024 = next(f for f in revenue if f["start"] == "2024-01-01" and f["end"] == "2024-12-31"
+                          and f["form"] == "10-K")
+            conflicting = {**fy2024, "val": fy2024["val"] + 1_000_000}
+            revenue.insert(0 if placement == "before" else len(revenue), conflicting)
+
+        _edit_capex(snapshot, plant)
+        report, database = _refresh(snapshot, tmp_path / placement / "wh", ["GOOGL"])
+        assert report.build.status == "published"
+        [listed] = [o for o in report.build.checks if o.check == "core/conflicting_facts:conflicting_duplicates"]
+        assert listed.severity == "WARN" and listed.failures == 1
+        with duckdb.connect(str(database), read_only=True) as conn:
+            published.append(conn.execute("select revenue from marts.annual where ticker = 'GOOGL' "
+                                          "and fiscal_year = 2024").fetchone())
+            conflict = conn.execute("select accn, tag, \"values\", kept_value, rule from core.conflicting_facts").fetchall()
+    assert published == [(350_018e6,), (350_018e6,)]
+    assert conflict == [("0001652044-26-000018", "Revenues", [350_018e6, 350_019e6], 350_018e6,
+                         "the more precise figure, then the smaller")]
+    reliability_log.record("bad data", "duplicated fact with another value",
+                           "resolved by the stated rule (listed by conflicting_duplicates, warning)", lost=0)
+
+
 def test_every_row_says_its_length_and_growth_across_unequal_periods_is_flagged(db: duckdb.DuckDBPyConnection):
     # Apple's Q1 of fiscal 2023 had 14 weeks, of 2022 13: its growth compares 98 days with 91
     weeks, comparability = one(db, "select weeks, comparability from marts.quarterly where ticker = 'AAPL' "
@@ -185,3 +244,27 @@ def test_a_value_names_one_filing_and_that_filing_s_own_date(db: duckdb.DuckDBPy
     assert one(db, "select accn, filed from core.base_metric_values where cik = ? and metric = 'capex' "
                    "and period_type = 'quarter' and fiscal_year = 2026 and fiscal_quarter = 2", APPLE) == (
         "0000320193-26-000013", None)
+
+
+def test_the_sources_an_analyst_exports_name_both_filings_of_a_derived_value(db: duckdb.DuckDBPyConnection):
+    # Alphabet's 2014 Q4 revenue = FY (10-K 0001652044-17-000008) - 9M (10-Q 0001652044-15-000005)
+    sources = (PROJECT_DIR / "sql/reports/sources.sql").read_text()
+    assert one(db, f"select derivation, source_filings, mixed_bases from ({sources}) where ticker = 'GOOGL' "
+                   "and metric = 'revenue' and period_type = 'quarter' and fiscal_year = 2014 and fiscal_quarter = 4") == (
+        "fy_minus_9m", "0001652044-15-000005, 0001652044-17-000008", False)
+    # and a segment's derived values name theirs (every segment row names at least its own filing)
+    assert one(db, "select count(*) from marts.segments where revenue is not null "
+                   "and not list_contains(revenue_source_accns, revenue_accn)") == (0,)
+
+
+def test_a_year_whose_quarters_do_not_add_up_says_why(db: duckdb.DuckDBPyConnection):
+    """Alphabet's 2015 capex: the quarters add to 9,927 against a restated year of 9,950. The check used to
+    leave restated years out silently; now the reconciliation names what was restated and where."""
+    assert one(db, "select quarter_sum, fiscal_year_value, adds_up, explanation from core.fiscal_year_reconciliation "
+                   "where cik = ? and metric = 'capex' and fiscal_year = 2015", ALPHABET) == (
+        9_927e6, 9_950e6, False,
+        "restated after first report (USD millions): 9M 7,815 -> 7,848 (0001652044-16-000038); "
+        "FY 9,915 -> 9,950 (0001652044-18-000007); not re-reported on that basis: Q1, Q2, Q3")
+    # every other year with four quarters adds up, and nothing is left unexplained
+    assert one(db, "select count(*) filter (where adds_up), count(*) filter (where not adds_up and explanation is null) "
+                   "from core.fiscal_year_reconciliation") == (one(db, "select count(*) - 1 from core.fiscal_year_reconciliation")[0], 0)

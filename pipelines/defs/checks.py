@@ -36,7 +36,7 @@ class Check:
 
 
 CHECKS = [
-    Check("core/base_metric_values", "quarters_sum_to_fiscal_year", "quarters_sum_to_fiscal_year"),
+    Check("core/fiscal_year_reconciliation", "quarters_sum_to_fiscal_year", "quarters_sum_to_fiscal_year"),
     Check("core/metric_values", "unique_keys", "metric_values_unique"),
     Check("core/metric_values", "capex_non_negative", "capex_non_negative"),
     Check("core/metric_values", "value_or_reason", "value_or_reason"),
@@ -44,9 +44,10 @@ CHECKS = [
       for mart in ("quarterly", "annual", "ttm")),
     Check("marts/quarterly", "staleness", "stale_companies", dg.AssetCheckSeverity.WARN),
     Check("staging/periodic_facts", "companyfacts_agree_with_documents", "companyfacts_vs_documents"),
-    Check("staging/periodic_facts", "no_conflicting_facts", "conflicting_facts"),
+    Check("core/conflicting_facts", "conflicting_duplicates", "conflicting_facts", dg.AssetCheckSeverity.WARN),
     Check("core/metric_spans", "unplaced_metric_facts", "unplaced_metric_facts", dg.AssetCheckSeverity.WARN),
     Check("core/metric_spans", "implausible_restatements", "implausible_restatements"),
+    Check("core/base_metric_values", "implausible_jumps", "implausible_jumps"),
     Check("core/metric_values", "reported_measures_agree", "reported_measures_agree"),
 ]
 

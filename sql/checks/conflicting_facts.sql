@@ -1,6 +1,5 @@
--- check: one filing does not give two different values for the same concept, segment, unit and
--- period (a conflicting duplicate). returns the conflicts with their values.
-select cik, accn, taxonomy, tag, segment, unit, period_start, period_end, list(distinct value) as values
-from staging.periodic_facts
-group by cik, accn, taxonomy, tag, segment, unit, period_start, period_end
-having count(distinct value) > 1
+-- check (warning): conflicting duplicates within one filing, each with the value kept and the rule that
+-- chose it (core.conflicting_facts); published and listed, so an analyst can see every such choice.
+select cik, accn, taxonomy, tag, segment, unit, period_start, period_end, "values", kept_value, rule
+from core.conflicting_facts
+order by cik, accn, taxonomy, tag, period_end

@@ -1,8 +1,8 @@
 -- core.metric_spans: each metric's value for each fiscal span it was reported for, across all of its
 -- candidate concepts (a line item keeps its history when the filer changes the tag): the latest-filed
 -- figure is the value of record, the earliest-filed the first reported (within one filing the concept
--- map's order decides; two figures of one filing and concept, which no_conflicting_facts refuses to
--- publish, are ordered by precision, then value, so that no run depends on row order), each with its
+-- map's order decides; two figures of one filing and concept follow core.conflicting_facts' rule: the
+-- more precise, then the smaller, so that no run depends on row order), each with its
 -- concept and filing. tolerance: half a unit of the coarser precision of the two; restated: they
 -- differ by more than that (rounding to millions is not a restatement).
 -- grain: cik x metric x segment x fiscal_year x q_from x q_to

@@ -16,7 +16,10 @@ wide as (
         first(taxonomy || ':' || tag) filter (where metric = 'revenue') as revenue_concept,
         first(derivation) filter (where metric = 'revenue') as revenue_derivation,
         first(accn) filter (where metric = 'revenue') as revenue_accn,
-        first(accn) filter (where metric = 'operating_income') as operating_income_accn
+        first(accn) filter (where metric = 'operating_income') as operating_income_accn,
+        -- a derived quarter (FY - 9M, 6M - Q1, ...) rests on two filings: both are named
+        first(source_accns) filter (where metric = 'revenue') as revenue_source_accns,
+        first(source_accns) filter (where metric = 'operating_income') as operating_income_source_accns
     from segment_values
     group by cik, segment, period_type, fiscal_year, fiscal_quarter
 ),
@@ -69,7 +72,8 @@ final as (
         w.operating_income,
         w.operating_income / nullif(w.revenue, 0) as operating_margin,
         if(prev.revenue > 0, w.revenue / prev.revenue - 1, null) as revenue_yoy,
-        w.revenue_concept, w.revenue_derivation, w.revenue_accn, w.operating_income_accn
+        w.revenue_concept, w.revenue_derivation, w.revenue_accn, w.operating_income_accn,
+        w.revenue_source_accns, w.operating_income_source_accns
     from wide as w
     inner join names as n using (segment)
     inner join periods as p
