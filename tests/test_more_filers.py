@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from conftest import one
-from pipelines.lib import ixbrl, warehouse, xbrl_instance
+from pipelines.lib import ixbrl, xbrl_instance
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 ARCHIVES = SNAPSHOT_DIR / "www.sec.gov/Archives/edgar/data"
@@ -29,7 +29,7 @@ def _facts(parsed: ixbrl.ParsedDocument, tag: str, start: str, end: str) -> list
 def test_an_instance_document_reads_like_the_inline_one():
     parsed = xbrl_instance.parse(MSFT_2015.read_bytes(), "msft-20150630.xml")
     assert parsed.warnings == []
-    assert parsed.dei["dei:CurrentFiscalYearEndDate"] == "--06-30" and parsed.dei["dei:DocumentFiscalYearFocus"] == "2015"
+    assert parsed.dei["dei:DocumentFiscalYearFocus"] == "2015" and parsed.dei["dei:DocumentFiscalPeriodFocus"] == "FY"
     assert _facts(parsed, "PaymentsToAcquirePropertyPlantAndEquipment", "2014-07-01", "2015-06-30") == [5_944e6]
     assert _facts(parsed, "SalesRevenueNet", "2014-07-01", "2015-06-30") == [93_580e6]
     # the same facts in Amazon's FY2022 instance and, as comparatives, in its FY2024 inline 10-K
@@ -103,14 +103,49 @@ def test_oracle_segments_are_two_dimensional_and_its_cloud_is_compared_with_cape
         5_623e6, 2_303e6)
 
 
-def test_a_warehouse_built_before_fiscal_year_end_existed_gains_the_column():
-    """core.filings is loaded, not rebuilt: an older warehouse's table gets the new column in place."""
-    conn = duckdb.connect()
-    conn.execute("create schema core")
-    conn.execute("create table core.filings (cik varchar not null, accn varchar not null, form varchar not null, "
-                 "report_date date, filed date, primary_document varchar not null, url varchar not null, "
-                 "raw_sha256 varchar, fiscal_year integer, fiscal_period varchar, facts integer, "
-                 "status varchar not null, primary key (cik, accn))")
-    conn.execute("insert into core.filings values ('1', 'a', '10-Q', null, null, 'd', 'u', null, 2025, 'Q1', 1, 'parsed')")
-    warehouse.run_sql(conn, "core/filing_tables__create")
-    assert conn.execute("select accn, fiscal_year_end from core.filings").fetchall() == [("a", None)]
+@pytest.mark.parametrize("planted, warning", [
+    (b">5944<b>0</b>00000<", "a numeric fact with child elements"),  # was read as 5944
+    (b">1e400<", "cannot read '1e400' as a number"),  # was stored as inf
+    (b">59440000000000000000000000000000000000000<", "implausible"),
+])
+def test_an_instance_number_is_read_whole_or_refused(planted, warning):
+    content = MSFT_2015.read_bytes().replace(b">5944000000<", planted, 1)
+    parsed = xbrl_instance.parse(content, "msft.xml")
+    assert any(warning in w and "PaymentsToAcquirePropertyPlantAndEquipment" in w for w in parsed.warnings)
+    assert _facts(parsed, "PaymentsToAcquirePropertyPlantAndEquipment", "2014-07-01", "2015-06-30") == []
+
+
+def test_an_instance_with_a_doctype_is_refused_whole():
+    """Entities are the only way to spread a number over markup (12&five; was read as 12)."""
+    content = MSFT_2015.read_bytes().replace(b'standalone="yes"?>', b'standalone="yes"?><!DOCTYPE xbrl [<!ENTITY five "5">]>', 1)
+    with pytest.raises(ixbrl.NoInlineXbrl, match="has a DOCTYPE"):
+        xbrl_instance.parse(content, "msft.xml")
+
+
+def test_hostile_attributes_cost_one_fact_and_a_nil_never_hides_a_figure():
+    content = MSFT_2015.read_bytes()
+    # decimals="-400" used to raise OverflowError (the company failed); an impossible date ConversionException
+    hostile = content.replace(b'decimals="-6" id="id_6568047_2F147908-337E-4197-A624-CD7058360B39_1_31"',
+                              b'decimals="-400" id="id_6568047_2F147908-337E-4197-A624-CD7058360B39_1_31"', 1)
+    hostile = hostile.replace(b"<endDate>2013-06-30</endDate>", b"<endDate>2013-06-31</endDate>", 1)
+    parsed = xbrl_instance.parse(hostile, "msft.xml")
+    assert any("decimals '-400' is not INF or an integer" in w for w in parsed.warnings)
+    assert any("date '2013-06-31' is not a YYYY-MM-DD date" in w for w in parsed.warnings)
+    # a nil duplicate of a reported fact, before or after it, leaves the figure
+    fact = b'<us-gaap:PaymentsToAcquirePropertyPlantAndEquipment contextRef="eol_PE8528----1510-K0009_STD_365_20150630_0" unitRef="iso4217_USD" decimals="-6" id="id_6568047_2F147908-337E-4197-A624-CD7058360B39_1_31">5944000000</us-gaap:PaymentsToAcquirePropertyPlantAndEquipment>'
+    nil = fact.replace(b'decimals="-6" ', b'xsi:nil="true" ').replace(b">5944000000<", b"><")
+    assert fact in content
+    for doubled in (fact + nil, nil + fact):
+        parsed = xbrl_instance.parse(content.replace(fact, doubled, 1), "msft.xml")
+        assert _facts(parsed, "PaymentsToAcquirePropertyPlantAndEquipment", "2014-07-01", "2015-06-30") == [5_944e6]
+
+
+def test_an_instance_s_concepts_are_named_by_namespace_and_a_broken_one_is_not_called_truncated():
+    content = MSFT_2015.read_bytes()
+    renamed = content.replace(b"xmlns:us-gaap=", b"xmlns:gaap=", 1).replace(b"<us-gaap:", b"<gaap:").replace(b"</us-gaap:", b"</gaap:")
+    parsed = xbrl_instance.parse(renamed, "msft.xml")
+    assert _facts(parsed, "PaymentsToAcquirePropertyPlantAndEquipment", "2014-07-01", "2015-06-30") == [5_944e6]
+    assert set(parsed.facts.prefix) == set(xbrl_instance.parse(content, "msft.xml").facts.prefix)
+    mismatched = content.replace(b"</us-gaap:Goodwill>", b"</us-gaap:Goodwil>", 1)
+    with pytest.raises(ixbrl.NoInlineXbrl, match="not well-formed XML"):
+        xbrl_instance.parse(mismatched, "msft.xml")

@@ -18,7 +18,7 @@ from pipelines.lib.settings import REPORTED_MEASURES_FILE
 
 
 FILING_COLUMNS = ["cik", "accn", "form", "report_date", "filed", "primary_document", "url", "raw_sha256",
-                  "fiscal_year", "fiscal_period", "facts", "status", "fiscal_year_end"]
+                  "fiscal_year", "fiscal_period", "facts", "status"]
 WARNING_COLUMNS = ["cik", "accn", "message"]
 MEASURE_COLUMNS = ["cik", "accn", "metric", "row_label", "fiscal_year", "value"]
 
@@ -98,13 +98,15 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
             measures = read_reported_measures(content, cik, entry["accn"])
         except (*documents.UNREADABLE, UnsafePath, OSError) as exc:
             status = str(exc)
+        except (ValueError, ArithmeticError) as exc:  # anything else a hostile document trips: that document only
+            status = f"{entry['primary_document']}: unreadable: {type(exc).__name__}: {exc}"
     frame = _facts_frame(parsed, cik, entry) if parsed else None
     problems = [(cik, entry["accn"], message) for message in (parsed.warnings if parsed else [status])]
     dei = parsed.dei if parsed else {}
     filing = (
         cik, entry["accn"], entry["form"], entry["report_date"] or None, entry["filed"], entry["primary_document"],
         entry["url"], entry["sha256"], dei.get("dei:DocumentFiscalYearFocus"), dei.get("dei:DocumentFiscalPeriodFocus"),
-        0 if frame is None else len(frame), status, dei.get("dei:CurrentFiscalYearEndDate"),
+        0 if frame is None else len(frame), status,
     )
     return filing, frame, problems, measures
 

@@ -9,6 +9,7 @@ text is turned into a number by its ixt/ixt-sec format, scale and sign.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ FACT_COLUMNS = [
 ]
 # HTML parsing lower-cases names, so these are the lower-cased forms of the iXBRL elements.
 _WANTED = SoupStrainer(["ix:nonfraction", "ix:nonnumeric", "xbrli:context", "xbrli:unit"])
-DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey", "dei:CurrentFiscalYearEndDate",
+DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey",
        "dei:DocumentFiscalYearFocus", "dei:DocumentFiscalPeriodFocus", "dei:EntityRegistrantName")
 _WORDS = {
     "no": 0, "none": 0, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -158,8 +159,10 @@ def _precision(row: tuple) -> float:
 def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]) -> tuple:
     """A fact shown twice (a table's $19,454 and the text's "$19.5 billion") is one fact: keep the
     more precise figure, and warn when the rounder one does not round from it."""
-    if kept is None:
+    if kept is None or kept[4] is None:  # a nil never hides a reported figure of the same fact
         return new
+    if new[4] is None:
+        return kept
     precise, rough = (kept, new) if _precision(kept) >= _precision(new) else (new, kept)
     if precise[4] is not None and rough[4] is not None and _precision(rough) != float("inf"):
         digits = int(_precision(rough))
@@ -190,6 +193,8 @@ def fact_row(concept: str, value: float | None, context: Context, unit: str, dec
         raise ValueError(f"concept name {concept!r} has no prefix")
     if value is not None and unit == "USD" and abs(value) >= IMPLAUSIBLE_USD:
         raise ValueError(f"{value:g} USD is implausible (USD 1 quadrillion or more)")
+    if decimals is not None and decimals.strip().upper() != "INF" and not re.fullmatch(r"-?\d{1,2}", decimals.strip()):
+        raise ValueError(f"decimals {decimals!r} is not INF or an integer of at most two digits")
     axes = sorted(context.dimensions)
     return (
         context.cik, concept, prefix, tag, value, unit, context.period_start, context.period_end,
@@ -222,7 +227,10 @@ def parse_number(text: str, fmt: str | None, scale: str | None, sign: str | None
     else:
         raise ValueError(f"unsupported number format {fmt!r}")
     number *= Decimal(10) ** _scale(scale)
-    return float(-number if sign == "-" else number)
+    value = float(-number if sign == "-" else number)
+    if not math.isfinite(value):
+        raise ValueError(f"{raw[:40]!r} is beyond any figure a filing reports")
+    return value
 
 
 def _grouped(raw: str, local: str, fmt: str | None) -> Decimal:
@@ -289,8 +297,14 @@ def make_context(cik: str | None, instant: str | None, start: str | None, end: s
     elif start is None or end is None:
         raise ValueError("a duration without " + ("a start date" if start is None else "an end date"))
     for date in (start, end):
-        if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-            raise ValueError(f"date {date!r} is not YYYY-MM-DD")
+        if date is None:
+            continue
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+                raise ValueError
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise ValueError(f"date {date!r} is not a YYYY-MM-DD date") from None
     return Context(cik, start, end, dimensions)
 
 

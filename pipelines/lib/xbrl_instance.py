@@ -9,6 +9,7 @@ contexts, units, refusals and duplicates go through the inline reader's own func
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -23,8 +24,12 @@ from pipelines.lib.ixbrl import (
 XBRLI = "{http://www.xbrl.org/2003/instance}"
 XBRLDI = "{http://xbrl.org/2006/xbrldi}"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")  # xs:decimal: no exponent, no grouping
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True,
+                          remove_pis=True)
+# the standard taxonomies under the prefixes every filer uses, whatever a document binds them to
+_CANONICAL_PREFIXES = (("http://fasb.org/us-gaap/", "us-gaap"), ("http://fasb.org/srt/", "srt"),
+                       ("http://xbrl.sec.gov/dei/", "dei"))
 
 
 def is_instance(document_name: str) -> bool:
@@ -33,16 +38,28 @@ def is_instance(document_name: str) -> bool:
 
 
 def _root(content: bytes, name: str) -> etree._Element:
+    """The instance's root, refusing what is not a complete XBRL instance. A DOCTYPE is refused outright:
+    EDGAR accepts none, and entities are the only way a number could be spread over markup."""
     try:
         root = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError as exc:
-        if not content.rstrip().endswith(b">") or "end" in str(exc).lower() or "premature" in str(exc).lower():
+        if not re.search(rb"</([A-Za-z_][\w.-]*:)?xbrl>\s*$", content[-512:]):
             raise TruncatedDocument(f"{name}: XML ends before its closing tag ({len(content)} bytes): "
-                                    f"truncated download? ({exc})") from None
+                                    "truncated download?") from None
         raise NoInlineXbrl(f"{name}: not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise NoInlineXbrl(f"{name}: has a DOCTYPE, which an XBRL instance filed with SEC never has")
     if root.tag != f"{XBRLI}xbrl":
         raise NoInlineXbrl(f"{name}: not an XBRL instance (root element {etree.QName(root).localname!r})")
     return root
+
+
+def _concept(element: etree._Element) -> str:
+    """prefix:Name, the prefix of a standard taxonomy by its namespace, else the document's own."""
+    qname = etree.QName(element)
+    prefix = next((canonical for uri, canonical in _CANONICAL_PREFIXES if (qname.namespace or "").startswith(uri)),
+                  element.prefix)
+    return f"{prefix}:{qname.localname}" if prefix else qname.localname
 
 
 def parse(content: bytes, name: str = "document") -> ParsedDocument:
@@ -57,14 +74,16 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
     for element in root:
         if not isinstance(element.tag, str) or element.get("contextRef") is None:
             continue  # contexts, units, schema and footnote links
-        concept = f"{element.prefix}:{etree.QName(element).localname}" if element.prefix else etree.QName(element).localname
+        concept = _concept(element)
         if element.get("unitRef") is None:
             if concept in DEI:
                 dei[concept] = " ".join((element.text or "").split())
             continue
         try:
             context, unit = resolve(element.get("contextRef"), element.get("unitRef"), contexts, units)
-            value = None if element.get(_XSI_NIL) == "true" else parse_number(element.text or "")
+            if len(element):
+                raise ValueError("a numeric fact with child elements")
+            value = None if element.get(_XSI_NIL) in ("true", "1") else parse_number(element.text or "")
             keep_more_precise(best, fact_row(concept, value, context, unit, element.get("decimals"), element.get("id")),
                               name, problems)
         except ValueError as exc:
@@ -80,17 +99,20 @@ def parse_number(text: str) -> float:
     if not _NUMBER.fullmatch(shown):
         raise ValueError(f"cannot read {shown[:40]!r} as a number")
     try:
-        return float(Decimal(shown))
+        value = float(Decimal(shown))
     except InvalidOperation:
         raise ValueError(f"cannot read {shown[:40]!r} as a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{shown[:40]!r} is beyond any figure a filing reports")
+    return value
 
 
 def validate_document(content: bytes, cik: str, report_date: str | None, name: str = "document") -> None:
     """Refuse what is not this filing's instance before it can replace a stored copy: not XML,
     cut short, no facts, or the cover facts of another company or period."""
     root = _root(content, name)
-    dei = {f"dei:{etree.QName(e).localname}": (e.text or "").strip() for e in root
-           if isinstance(e.tag, str) and e.prefix == "dei"}
+    dei = {concept: (e.text or "").strip() for e in root if isinstance(e.tag, str)
+           and (concept := _concept(e)).startswith("dei:")}
     if not any(e.get("unitRef") is not None for e in root if isinstance(e.tag, str)):
         raise NoInlineXbrl(f"{name}: no numeric facts in the XBRL instance")
     stated_cik = dei.get("dei:EntityCentralIndexKey", "")
