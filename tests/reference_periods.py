@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +55,13 @@ def read_concepts(path: Path) -> tuple[dict[str, list[str]], dict[str, dict[str,
     return ({metric: body["tags"] for metric, body in spec["metrics"].items()}, spec.get("overrides") or {})
 
 
-def companyfacts_facts(path: Path) -> tuple[str, list[tuple[str, Span, Fact]]]:
+def _days(start: str, end: str) -> int:
+    return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1
+
+
+def companyfacts_facts(path: Path, annual: dict) -> tuple[str, list[tuple[str, Span, Fact]]]:
+    """USD facts of periodic reports; and into annual[cik][accn], each 10-K's 12-month spans with the
+    fiscal year SEC labels the filing with."""
     doc = json.loads(path.read_bytes())
     cik = str(doc["cik"]).zfill(10)
     rows = []
@@ -64,6 +70,8 @@ def companyfacts_facts(path: Path) -> tuple[str, list[tuple[str, Span, Fact]]]:
             for row in body.get("units", {}).get("USD", []):
                 if row.get("form") not in PERIODIC_FORMS or row.get("val") is None:
                     continue
+                if row["form"].startswith("10-K") and row.get("start") and 350 <= _days(row["start"], row["end"]) <= 380:
+                    annual[cik][row["accn"]].add((row["start"], row["end"], row.get("fy")))
                 value = float(row["val"])
                 if not math.isfinite(value) or abs(value) >= 1e15:
                     continue
@@ -72,7 +80,7 @@ def companyfacts_facts(path: Path) -> tuple[str, list[tuple[str, Span, Fact]]]:
     return cik, rows
 
 
-def document_facts(snapshot: Path) -> dict[str, list[tuple[str, Span, Fact]]]:
+def document_facts(snapshot: Path, annual: dict) -> dict[str, list[tuple[str, Span, Fact]]]:
     by_cik: dict[str, list] = defaultdict(list)
     with (snapshot / "filings.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
@@ -85,6 +93,9 @@ def document_facts(snapshot: Path) -> dict[str, list[tuple[str, Span, Fact]]]:
                 if fact.unit != "USD" or fact.dimension_axes or fact.value is None or math.isnan(fact.value):
                     continue
                 start = fact.period_start if isinstance(fact.period_start, str) else None  # instants
+                if row["form"].startswith("10-K") and start and 350 <= _days(start, fact.period_end) <= 380:
+                    fy = parsed.dei.get("dei:DocumentFiscalYearFocus")
+                    annual[row["cik"]][row["accn"]].add((start, fact.period_end, int(fy) if fy else None))
                 by_cik[row["cik"]].append((fact.concept, (start, fact.period_end), Fact(
                     fact.concept, float(fact.value), row["accn"], row["filed"] or None,
                     _precision(fact.value, fact.decimals))))
@@ -136,10 +147,49 @@ def _negated(accn: str) -> tuple[int, ...]:
     return tuple(-ord(ch) for ch in accn)
 
 
-def build(snapshot: Path, concepts_file: Path) -> dict[str, Reference]:
+class Calendar:
+    """A company's fiscal years as its 10-Ks delimit and label them: each 10-K's latest twelve-month
+    period is a fiscal year; its label is the calendar year it ends in plus the company's usual offset
+    between SEC's fy of a 10-K and that year (NVIDIA's year ending January 2026 is fiscal 2026). The
+    usual offset, not each filing's own: SEC's fy of NVIDIA's 10-Ks for fiscal 2010-2014 is a year early."""
+
+    def __init__(self, annual_by_accn: dict[str, set]):
+        latest = [max(spans, key=lambda span: span[1]) for spans in annual_by_accn.values()]
+        offsets = Counter(int(fy) - int(end[:4]) for _, end, fy in latest if fy is not None)
+        offset = offsets.most_common(1)[0][0] if offsets else 0
+        self.disagreeing_filings = sum(n for o, n in offsets.items() if o != offset)
+        self.years = sorted({(start, end, int(end[:4]) + offset) for start, end, _ in latest})
+
+    def labels(self, start: str, end: str) -> tuple[int, int | None] | None:
+        """(fiscal year, fiscal quarter or None for the year itself), or None where no 10-K places it.
+        A quarter's number counts 13-week steps from its year's start; the year after the last 10-K is
+        the one in progress."""
+        for year_start, year_end, fy in self.years:
+            if (year_start, year_end) == (start, end):
+                return fy, None
+            if year_start <= start and end <= year_end:
+                return fy, round(_days(year_start, end) / 91.3)
+        if self.years:
+            last_start, last_end, fy = self.years[-1]
+            begins = (dt.date.fromisoformat(last_end) + dt.timedelta(days=1)).isoformat()
+            if begins <= start and _days(begins, end) <= 300:
+                return fy + 1, round(_days(begins, end) / 91.3)
+        return None
+
+
+def calendar_quarter(start: str, end: str, is_year: bool) -> str:
+    """A quarter's label is the calendar quarter of its midpoint; a year's that of its last quarter's."""
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    day = last - dt.timedelta(days=45) if is_year else first + dt.timedelta(days=(last - first).days // 2)
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def build(snapshot: Path, concepts_file: Path) -> tuple[dict[str, Reference], dict[str, Calendar]]:
     tags, overrides = read_concepts(concepts_file)
-    facts = document_facts(snapshot)
+    annual: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    facts = document_facts(snapshot, annual)
     for path in sorted((snapshot / "data.sec.gov/api/xbrl/companyfacts").glob("CIK*.json")):
-        cik, rows = companyfacts_facts(path)
+        cik, rows = companyfacts_facts(path, annual)
         facts[cik] = facts.get(cik, []) + rows
-    return {cik: Reference(cik, rows, tags, overrides) for cik, rows in facts.items()}
+    return ({cik: Reference(cik, rows, tags, overrides) for cik, rows in facts.items()},
+            {cik: Calendar(by_accn) for cik, by_accn in annual.items()})

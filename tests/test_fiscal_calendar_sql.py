@@ -69,3 +69,23 @@ def test_year_in_progress_starts_after_the_last_10k():
 def test_non_periodic_forms_do_not_make_fiscal_years():
     conn = build_calendar([("8-K", "2024-07-01", "2025-06-30", 2025), ("DEF 14A", "2023-07-01", "2024-06-30", None)])
     assert conn.execute("select count(*) from core.fiscal_years").fetchone() == (0,)
+
+
+def test_a_filer_known_from_one_10q_gets_exact_years_from_the_10q_s_own_periods():
+    """A 52/53-week filer known only from its Q2 10-Q (Apple's dates for fiscal 2026): the year in progress
+    starts where the year-to-date period starts, the year before where its comparative starts, and ends the
+    day before. A year-end day of month (--09-26 on Apple's cover) would have given 2024-09-27..2025-09-26."""
+    conn = build_calendar([
+        ("10-Q", "2025-09-28", "2026-03-28", 2026), ("10-Q", "2025-12-28", "2026-03-28", 2026),
+        ("10-Q", "2024-09-29", "2025-03-29", 2026), ("10-Q", "2024-12-29", "2025-03-29", 2026),
+    ])
+    conn.execute("update core.facts set accn = '0000000001-25-000000'")  # one 10-Q, with its comparatives
+    conn.execute("insert into core.filings values ('0000000001', '0000000001-25-000000', '10-Q', date '2026-03-28', "
+                 "null, 'x.htm', 'https://www.sec.gov/x.htm', null, 2026, 'Q2', 4, 'parsed')")
+    for name in ("core/fiscal_years", "core/fiscal_quarters"):
+        warehouse.run_sql(conn, name)
+    assert conn.execute("select fiscal_year, period_start, period_end from core.fiscal_years order by 1").fetchall() == [
+        (2025, dt.date(2024, 9, 29), dt.date(2025, 9, 27)), (2026, dt.date(2025, 9, 28), None)]
+    assert conn.execute("select fiscal_year, fiscal_quarter, period_start, period_end from core.fiscal_quarters "
+                        "where fiscal_quarter = 2 order by 1").fetchall() == [
+        (2025, 2, dt.date(2024, 12, 29), dt.date(2025, 3, 29)), (2026, 2, dt.date(2025, 12, 28), dt.date(2026, 3, 28))]

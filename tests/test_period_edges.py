@@ -268,3 +268,18 @@ def test_a_year_whose_quarters_do_not_add_up_says_why(db: duckdb.DuckDBPyConnect
     # every other year with four quarters adds up, and nothing is left unexplained
     assert one(db, "select count(*) filter (where adds_up), count(*) filter (where not adds_up and explanation is null) "
                    "from core.fiscal_year_reconciliation") == (one(db, "select count(*) - 1 from core.fiscal_year_reconciliation")[0], 0)
+
+
+def test_a_restatement_explains_a_difference_only_up_to_its_own_size(db: duckdb.DuckDBPyConnection):
+    """Alphabet's 2015 capex restatements (68M in all) explain the 23M by which its quarters miss the year,
+    not a quarter 5 billion off: that is a failure of quarters_sum_to_fiscal_year."""
+    copy = duckdb.connect()
+    copy.execute("create schema core")
+    for table in ("base_metric_values", "metric_spans"):
+        copy.register(table, db.execute(f"select * from core.{table} where cik = ?", [ALPHABET]).df())
+        copy.execute(f"create table core.{table} as select * from {table}")
+    copy.execute("update core.base_metric_values set value = value + 5e9 where metric = 'capex' "
+                 "and period_type = 'quarter' and fiscal_year = 2015 and fiscal_quarter = 1")
+    copy.execute((PROJECT_DIR / "sql/core/fiscal_year_reconciliation.sql").read_text())
+    failures = copy.execute((PROJECT_DIR / "sql/checks/quarters_sum_to_fiscal_year.sql").read_text()).fetchall()
+    assert [(metric, year, difference) for _, metric, year, _, _, difference in failures] == [("capex", 2015, 4_977e6)]

@@ -1,38 +1,33 @@
--- check: no quarter or fiscal year of a smooth line item (revenue, capex, depreciation, backlog) is more
--- than ten times, or less than a tenth of, every neighbouring period of the same company (the one before
--- and the one after, where there is one): a scale or unit error in the only filing that reports it, which
--- implausible_restatements cannot see. Material figures only (the larger side at least USD 1 billion), so
--- a small filer's real swings do not stop a build. returns the period, its neighbours and its filing.
+-- check: no quarter or fiscal year of a smooth line item (revenue, capex, depreciation, backlog) is ten
+-- times or more, or a tenth or less, of the median of its neighbouring periods (up to two before and two
+-- after, at least two of them): a scale or unit error in the only filing that reports it, which
+-- implausible_restatements cannot see. The median keeps a bad figure from making its neighbours look bad,
+-- and a series of two (a real ramp from a small base) is not judged. Material figures only (the figure or
+-- the median at least USD 1 billion), so a small filer's real swings do not stop a build; zeros are
+-- not compared. returns the period, the median it was compared with, and its filing.
 with series as (
-    select
-        cik, metric, period_type, fiscal_year, fiscal_quarter, period_end, value, accn, derivation,
-        lag(value) over w as previous_value,
-        lead(value) over w as next_value
+    select cik, metric, period_type, fiscal_year, fiscal_quarter, period_end, value, accn, derivation,
+           row_number() over (partition by cik, metric, period_type order by period_end) as position
     from core.base_metric_values
     where metric in ('revenue', 'capex', 'd_and_a', 'rpo') and period_type in ('quarter', 'fiscal_year')
-      and value is not null
-    window w as (partition by cik, metric, period_type order by period_end)
+      and value is not null and value <> 0
 ),
 
-ratios as (
-    -- how many times larger the bigger of the two figures is, against each neighbour (null: none; DuckDB's
-    -- greatest() skips nulls, hence the explicit test)
-    select
-        *,
-        if(previous_value is null, null,
-           greatest(abs(value), abs(previous_value)) / nullif(least(abs(value), abs(previous_value)), 0)) as to_previous,
-        if(next_value is null, null,
-           greatest(abs(value), abs(next_value)) / nullif(least(abs(value), abs(next_value)), 0)) as to_next
-    from series
+neighbourhoods as (
+    select s.cik, s.metric, s.period_type, s.position,
+           median(abs(n.value)) as neighbour_median, count(*) as neighbours
+    from series as s
+    inner join series as n
+        on n.cik = s.cik and n.metric = s.metric and n.period_type = s.period_type
+        and n.position between s.position - 2 and s.position + 2 and n.position <> s.position
+    group by all
 )
 
-select cik, metric, period_type, fiscal_year, fiscal_quarter, period_end, value, previous_value, next_value,
-       accn, derivation
-from ratios
-where coalesce(to_previous, to_next) is not null
-  and coalesce(to_previous > 10, true) and coalesce(to_next > 10, true)
-  and greatest(abs(value), coalesce(abs(previous_value), 0), coalesce(abs(next_value), 0)) >= 1e9
-  -- same direction against both neighbours: a spike or a dip, not a step that the next period confirms
-  and (previous_value is null or next_value is null
-       or sign(abs(value) - abs(previous_value)) = sign(abs(value) - abs(next_value)))
-order by cik, metric, period_end
+select s.cik, s.metric, s.period_type, s.fiscal_year, s.fiscal_quarter, s.period_end, s.value,
+       h.neighbour_median, h.neighbours, s.accn, s.derivation
+from series as s
+inner join neighbourhoods as h using (cik, metric, period_type, position)
+where h.neighbours >= 2
+  and greatest(abs(s.value), h.neighbour_median) >= 1e9
+  and greatest(abs(s.value), h.neighbour_median) >= 10 * least(abs(s.value), h.neighbour_median)
+order by s.cik, s.metric, s.period_end

@@ -90,7 +90,11 @@ last_four as (
 ttm as (
     select
         cik, metric, kind, 'ttm' as period_type, fiscal_year, fiscal_quarter,
-        if(kind = 'flow', ttm_start, period_start) as period_start, period_end, calendar_quarter,
+        -- twelve months back from the quarter's end where the four quarters are not all known (Oracle's
+        -- first quarter on file would otherwise span back to the start of an older one)
+        case when kind = 'instant' then period_start when consecutive then ttm_start
+             else cast(period_end - interval 1 year + interval 1 day as date) end as period_start,
+        period_end, calendar_quarter,
         case when kind = 'instant' then value when complete then ttm_value end as value,
         taxonomy, tag, accn, form, filed,
         case when kind = 'instant' then derivation when complete then 'sum' end as derivation,

@@ -14,11 +14,8 @@ create table if not exists core.filings (
     fiscal_period varchar,        -- dei:DocumentFiscalPeriodFocus (FY, Q1..Q3)
     facts integer,
     status varchar not null,      -- 'parsed', or why the document could not be read
-    fiscal_year_end varchar,      -- dei:CurrentFiscalYearEndDate (--MM-DD): a filer known only from 10-Qs
     primary key (cik, accn)
 );
--- a warehouse built before fiscal_year_end existed gains it (filled on the next load)
-alter table core.filings add column if not exists fiscal_year_end varchar;
 
 create table if not exists core.filing_facts (
     cik varchar not null,

@@ -9,6 +9,5 @@ select
     try_cast(fiscal_year as integer) as fiscal_year,
     fiscal_period,
     cast(facts as integer) as facts,
-    status,
-    fiscal_year_end
+    status
 from incoming_filings

@@ -5,7 +5,8 @@
 -- re-reported on the restated basis: a later filing restates the year or the nine months without
 -- repeating every quarter, so the quarters mix two bases. Alphabet's 2015 capex: FY 9,915 -> 9,950 and
 -- nine months 7,815 -> 7,848, while Q1 and Q2 (2,927, 2,515) and the reported Q3 (2,383) were not.
--- A difference with no restatement behind it has no explanation (the quarters_sum_to_fiscal_year check).
+-- A difference larger than the restatements behind it, or with none, has no explanation (the
+-- quarters_sum_to_fiscal_year check).
 -- grain: cik x metric x fiscal_year
 create or replace table core.fiscal_year_reconciliation as
 with quarters as (
@@ -28,7 +29,8 @@ restatements as (
                  else 'Q' || q_from || '-Q' || q_to end
                 || ' ' || format('{:,.0f}', first_value / 1e6) || ' -> ' || format('{:,.0f}', value / 1e6)
                 || ' (' || accn || ')',
-            '; ' order by q_to, q_from) as restated_spans
+            '; ' order by q_to, q_from) as restated_spans,
+        sum(abs(value - first_value)) as restated_amount
     from core.metric_spans
     where restated and segment = '' and kind = 'flow'
     group by cik, metric, fiscal_year
@@ -39,6 +41,9 @@ compared as (
         q.cik, q.metric, q.fiscal_year, q.quarter_sum, y.value as fiscal_year_value,
         q.quarter_sum - y.value as difference,
         abs(q.quarter_sum - y.value) <= greatest(0.001 * abs(y.value), 5e6) as adds_up,
+        -- restatements explain a difference only up to their own size (plus the rounding tolerance)
+        abs(q.quarter_sum - y.value) <= coalesce(r.restated_amount, 0) + greatest(0.001 * abs(y.value), 5e6)
+            as restatements_cover_difference,
         r.restated_spans, q.quarters_as_first_reported
     from quarters as q
     inner join core.base_metric_values as y
@@ -52,7 +57,7 @@ select
     *,
     case
         when adds_up then null
-        when restated_spans is not null then
+        when restated_spans is not null and restatements_cover_difference then
             'restated after first report (USD millions): ' || restated_spans
             || coalesce('; not re-reported on that basis: '
                         || list_aggregate(list_transform(quarters_as_first_reported, lambda q: 'Q' || q), 'string_agg', ', '), '')

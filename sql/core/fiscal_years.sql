@@ -58,32 +58,36 @@ open_years as (
     group by cik
 ),
 
-stated_year_ends as (
-    -- a filer known only from 10-Qs (Oracle offline) has no 10-K to delimit its years: its latest 10-Q's
-    -- dei facts say the fiscal year (DocumentFiscalYearFocus) and the day it ends (CurrentFiscalYearEndDate,
-    -- --MM-DD): the year ends on that day's first occurrence on or after the report date
-    select
-        cik, fiscal_year, report_date,
-        make_date(year(report_date), cast(substr(fiscal_year_end, 3, 2) as integer),
-                  cast(substr(fiscal_year_end, 6, 2) as integer)) as same_year_end
+latest_quarterly_reports as (
+    -- a filer known only from 10-Qs (Oracle offline) has no 10-K to delimit its years: its latest 10-Q says
+    -- which fiscal year it reports (dei:DocumentFiscalYearFocus), and its own contexts say where that year
+    -- began: the year-to-date period ending on the report date (for a first quarter, the quarter itself)
+    select cik, accn, fiscal_year, report_date
     from core.filings
-    where form in ('10-Q', '10-Q/A') and status = 'parsed' and fiscal_year is not null
-      and report_date is not null and regexp_full_match(fiscal_year_end, '--\d{2}-\d{2}')
+    where form in ('10-Q', '10-Q/A') and status = 'parsed' and fiscal_year is not null and report_date is not null
       and cik not in (select cik from closed_years)
     qualify row_number() over (partition by cik order by report_date desc) = 1
 ),
 
+stated_starts as (
+    -- back 0: the year in progress; back 1: the year before, whose year to date the comparatives report
+    select r.cik, r.fiscal_year - s.back as fiscal_year, s.back, min(f.period_start) as period_start
+    from latest_quarterly_reports as r
+    cross join (values (0), (1)) as s(back)
+    inner join staging.periodic_facts as f
+        on f.cik = r.cik and f.accn = r.accn and f.segment = '' and f.duration_days between 80 and 290
+        and f.period_end between r.report_date - to_days(375 * s.back) and r.report_date - to_days(355 * s.back)
+    group by all
+),
+
 stated_years as (
-    -- the year in progress and the year before it, whose quarters the 10-Q's comparatives report
+    -- the year before ends the day before the year in progress began; the year in progress is open
     select
-        cik,
-        fiscal_year - back as fiscal_year,
-        cast(year_end - to_years(back + 1) + interval 1 day as date) as period_start,
-        if(back = 0, cast(null as date), cast(year_end - to_years(back) as date)) as period_end
-    from (
-        select *, if(same_year_end < report_date, same_year_end + interval 1 year, same_year_end) as year_end
-        from stated_year_ends
-    ), (values (0), (1)) as steps(back)
+        p.cik, p.fiscal_year, p.period_start,
+        if(p.back = 0, cast(null as date), cast(c.period_start - interval 1 day as date)) as period_end
+    from stated_starts as p
+    left join stated_starts as c on c.cik = p.cik and c.back = 0
+    where p.back = 0 or c.period_start is not null
 ),
 
 final as (

@@ -7,12 +7,13 @@
 create or replace view staging.periodic_facts as
 with segment_facts as (
     -- a segment is its full set of dimensions: one business-segment or product axis, alone or with
-    -- srt:ConsolidationItemsAxis=us-gaap:OperatingSegmentsMember, which says the figure is that of an
+    -- srt:ConsolidationItemsAxis=us-gaap:OperatingSegmentsMember (us-gaap's axis before 2018), which says the figure is that of an
     -- operating segment (how Alphabet tags Google Cloud's operating income, and NVIDIA its segments)
     select
         *,
         list_filter(map_entries(dimensions), lambda entry: not (
-            entry.key = 'srt:ConsolidationItemsAxis' and entry.value = 'us-gaap:OperatingSegmentsMember')) as axes
+            entry.key in ('srt:ConsolidationItemsAxis', 'us-gaap:ConsolidationItemsAxis')
+            and entry.value = 'us-gaap:OperatingSegmentsMember')) as axes
     from core.filing_facts
 ),
 
@@ -24,7 +25,9 @@ document_facts as (
         case when upper(decimals) = 'INF' then 0.0 else power(10, -try_cast(decimals as integer)) end as precision
     from segment_facts
     where cardinality(dimensions) = 0
-       or (len(axes) = 1 and axes[1].key in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis'))
+       -- the product axis was us-gaap's until the 2018 taxonomies moved it to srt (Microsoft's FY2015 10-K)
+       or (len(axes) = 1 and axes[1].key in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis',
+                                             'us-gaap:ProductOrServiceAxis'))
 )
 
 select
