@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
@@ -26,24 +27,50 @@ SCHEMAS = ("marts", "main", "core", "staging")
 
 
 def one_line_errors(command: Callable) -> Callable:
-    """Known failures become one clear line and exit status 1, not a traceback."""
+    """Every failure a user can cause is one line naming what was wrong, and exit status 1; the
+    traceback only with `capexwatch --debug`. A reader that stops early (`| head`) is not an error."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning, publish.WarehouseHeld,
-                query.QueryError, OSError, ValueError) as exc:
-            raise click.ClickException(query.first_line(exc)) from exc
-        except duckdb.Error as exc:
-            raise click.ClickException(f"warehouse error: {query.first_line(exc)}") from exc
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(0)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a line
+            if _flag("debug"):
+                raise
+            raise click.ClickException(_one_line(exc)) from exc
 
     return wrapper
 
 
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning,
+                        publish.WarehouseHeld, query.QueryError)):
+        return query.first_line(exc)
+    if isinstance(exc, duckdb.Error):
+        return f"warehouse error: {query.with_hints(exc)}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    return f"{type(exc).__name__}: {query.first_line(exc)} (run `capexwatch --debug ...` for the traceback)"
+
+
+def _flag(name: str) -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and (context.find_root().obj or {}).get(name))
+
+
 @click.group()
-def main() -> None:
+@click.version_option(importlib.metadata.version("capexwatch"), prog_name="capexwatch")
+@click.option("--debug", is_flag=True, help="Show the traceback of a failure instead of one line.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Dagster's own log lines during a refresh.")
+@click.pass_context
+def main(context: click.Context, debug: bool, verbose: bool) -> None:
     """Is the hyperscalers' capex turning into cash? SEC filings -> DuckDB -> your SQL and spreadsheets."""
+    context.obj = {"debug": debug, "verbose": verbose}
 
 
 @main.command()
@@ -63,7 +90,8 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> 
     warehouse_db = WarehouseResource()
     click.echo(f"capexwatch refresh ({sec.settings().mode}) -> {warehouse_db.path()}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds)
+    report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds,
+                         log_level="DEBUG" if _flag("verbose") else "CRITICAL")
     if report.build:
         click.echo(describe_build(report.build, warning_rows=False))
     if not report.build_ok:
@@ -81,14 +109,24 @@ def summary() -> None:
 
 
 @main.command()
-@click.argument("statement")
+@click.argument("statement", required=False)
+@click.option("--file", "sql_file", type=click.File("r"), help="Read the statement from a file (- for stdin).")
 @click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
 @one_line_errors
-def sql(statement: str, fmt: str) -> None:
-    """Run one read-only STATEMENT (SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN) on the warehouse.
+def sql(statement: str | None, sql_file, fmt: str) -> None:
+    """Run one read-only STATEMENT (SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN) on the warehouse;
+    `-` or --file q.sql reads it from stdin or a file.
 
     It can read the warehouse and nothing else: other files, settings and extensions are out of
     reach, and writing files is what `capexwatch export` is for."""
+    if statement == "-":
+        statement = sys.stdin.read()
+    elif sql_file is not None:
+        if statement:
+            raise click.ClickException("give the statement or --file, not both")
+        statement = sql_file.read()
+    if not (statement or "").strip():
+        raise click.ClickException("no SQL given: pass a statement, --file q.sql, or - to read it from stdin")
     click.echo(query.render(query.run(WarehouseResource().path(), statement), fmt))
 
 
@@ -106,11 +144,18 @@ def export(fmt: str, out: Path | None, tables: tuple[str, ...]) -> None:
     try:
         names = [resolve_table(conn, table) for table in tables] or DEFAULT_EXPORTS
         target = out or path.parent / "exports" / ("capexwatch.xlsx" if fmt == "xlsx" else fmt)
-        if fmt == "xlsx":
-            written = [workbook.write_workbook(conn, names, target)]
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            written = [write_flat(conn, name, target / f"{name}.{fmt}", fmt) for name in names]
+        try:
+            if fmt == "xlsx":
+                written = [workbook.write_workbook(conn, names, target)]
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                written = [write_flat(conn, name, target / f"{name}.{fmt}", fmt) for name in names]
+        except Exception as exc:  # noqa: BLE001 - xlsxwriter wraps the OSError in its own class
+            cause = next((e for e in (exc, *exc.args, exc.__cause__, exc.__context__) if isinstance(e, OSError)), None)
+            if cause is None or _flag("debug"):
+                raise
+            raise click.ClickException(f"cannot write {target}: {cause.strerror or cause}; "
+                                       "choose a writable --out") from exc
     finally:
         conn.close()
     for file in written:
@@ -151,11 +196,18 @@ def companies(fmt: str) -> None:
 
 
 @main.command()
+@click.option("--check", "check_name", default=None,
+              help="Show every offending row of one check (its name, e.g. unplaced_metric_facts).")
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True,
+              help="For --check: how to print its rows.")
 @one_line_errors
-def status() -> None:
+def status(check_name: str | None, fmt: str) -> None:
     """The last build's outcome (a refused one with the rows that stopped it), the freshness of each
     company's data and the result of every data-quality check on the published state, now."""
     path = WarehouseResource().path()
+    if check_name:
+        click.echo(query.render(check_rows(path, check_name), fmt))
+        return
     record = publish.read_record(path)
     click.echo(describe_build(record) if record else "no build recorded yet")
     click.echo("")
@@ -169,6 +221,19 @@ def status() -> None:
         results.append((f"{check.asset}:{check.name}", check.severity.value, verdict))
     click.echo("\nchecks:")
     click.echo(query.render(pd.DataFrame(results, columns=["check", "severity", "result"]), "table"))
+
+
+def check_rows(path: Path, name: str) -> pd.DataFrame:
+    """Every row a check returns on the published warehouse, now."""
+    matches = [c for c in CHECKS if name in (c.name, f"{c.asset}:{c.name}")]
+    if not matches:
+        names = sorted({check.name for check in CHECKS})
+        raise click.ClickException(f"unknown check {name!r}; choose from: {', '.join(names)}")
+    if len(matches) > 1:
+        raise click.ClickException(f"{name!r} is checked on several tables; name one: "
+                               + ", ".join(f"{c.asset}:{c.name}" for c in matches))
+    check = matches[0]
+    return query.run(path, warehouse.sql_text(f"checks/{check.query}"), check_params(check) or None)
 
 
 def describe_build(record: publish.BuildRecord, warning_rows: bool = True) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+
+from pipelines.lib.settings import SNAPSHOT_DIR
 
 CAPEXWATCH = str(Path(sys.executable).parent / "capexwatch")
 
@@ -165,3 +168,77 @@ def test_every_command_has_help():
     for command in ([], ["refresh"], ["summary"], ["sql"], ["export"], ["companies"], ["status"]):
         result = subprocess.run([CAPEXWATCH, *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and result.stdout.startswith("Usage: capexwatch")
+
+
+# --- errors an analyst can cause: one line, exit status 1, the traceback only with --debug -------------
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_user_errors_are_one_line_that_says_what_to_do(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    assert _one_error_line(run(warehouse_dir, "sql", "")) == (
+        "Error: no SQL given: pass a statement, --file q.sql, or - to read it from stdin")  # was a 31-line traceback
+    # DuckDB's hints are kept: the table it meant, the columns there are
+    assert 'Did you mean "marts.annual"?' in _one_error_line(run(warehouse_dir, "sql", "select * from anual"))
+    assert 'Candidate bindings: "capex"' in _one_error_line(run(warehouse_dir, "sql", "select capx from marts.annual"))
+    # an export to a place that cannot be written (was a 45-line xlsxwriter traceback)
+    assert _one_error_line(run(warehouse_dir, "export", "--out", "/proc/nowhere/capexwatch.xlsx")) == (
+        "Error: cannot write /proc/nowhere/capexwatch.xlsx: No such file or directory; choose a writable --out")
+    assert "unknown check 'bogus'; choose from: capex_non_negative" in _one_error_line(
+        run(warehouse_dir, "status", "--check", "bogus"))
+    debug = run(warehouse_dir, "--debug", "sql", "select * from anual")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "QueryError" in debug.stderr
+
+
+def test_sql_reads_a_file_or_stdin(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    query_file = tmp_path / "q.sql"
+    query_file.write_text("select capex from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025")
+    from_file = run(warehouse_dir, "sql", "--file", str(query_file), "--format", "csv")
+    environment = {**os.environ, "CAPEXWATCH_WAREHOUSE_DIR": str(warehouse_dir)}
+    from_stdin = subprocess.run([CAPEXWATCH, "sql", "-", "--format", "csv"], input=query_file.read_text(),
+                                capture_output=True, text=True, env=environment, timeout=300)
+    assert from_file.stdout == from_stdin.stdout == "capex\n91447000000.0\n"
+
+
+def test_status_shows_every_row_of_one_check(refreshed):
+    warehouse_dir, _ = refreshed
+    rows = run(warehouse_dir, "status", "--check", "unplaced_metric_facts", "--format", "csv").stdout.splitlines()
+    assert rows[0].startswith("cik,metric,taxonomy,tag") and len(rows) == 1 + 14  # the 14 the summary counts
+
+
+def test_refresh_prints_its_own_lines_only_and_a_failing_company_is_one_line(refreshed, tmp_path):
+    _, result = refreshed
+    assert result.stderr == "" and "dagster -" not in result.stdout  # Dagster's log lines only with -v
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(SNAPSHOT_DIR, snapshot)
+    nvda = snapshot / "data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json"
+    nvda.chmod(0o644)
+    nvda.write_text('{"cik": 1045810, "facts": {')
+    failing = run(tmp_path / "wh", "refresh", "--ticker", "NVDA", "--ticker", "GOOGL", CAPEXWATCH_SNAPSHOT_DIR=str(snapshot))
+    assert failing.returncode == 1 and failing.stderr == ""  # was ~116 lines of Dagster traceback
+    [line] = [line for line in failing.stdout.splitlines() if "NVDA:" in line]
+    assert line.startswith("[1/2] NVDA: FAILED InvalidResponse: https://data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json")
+
+
+def test_version_and_a_reader_that_stops_early(refreshed):
+    warehouse_dir, _ = refreshed
+    assert run(warehouse_dir, "--version").stdout.strip() == "capexwatch, version 0.1.0"
+    environment = {**os.environ, "CAPEXWATCH_WAREHOUSE_DIR": str(warehouse_dir)}
+    # status writes its first line, runs its checks, then writes to a pipe that head has closed
+    piped = subprocess.run(f"'{CAPEXWATCH}' status | head -1", shell=True, capture_output=True, text=True,
+                           env=environment, timeout=300)
+    assert piped.stdout.startswith("last build") and piped.stderr == ""  # was "Error: [Errno 32] Broken pipe"
+
+
+def test_every_check_is_documented_in_the_readme():
+    from pipelines.defs.checks import CHECKS
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Data-quality checks")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    assert {check.name for check in CHECKS} <= {row.split("|")[1].split(":")[0].split("(")[0].strip() for row in rows}

@@ -94,7 +94,7 @@ def run(path: Path, sql: str, params: list | dict | None = None) -> pd.DataFrame
     except duckdb.PermissionException as exc:
         raise StatementRefused(f"refused: {first_line(exc)}; capexwatch sql reads the warehouse and nothing else") from exc
     except duckdb.Error as exc:
-        raise QueryError(f"SQL error: {first_line(exc)}") from exc
+        raise QueryError(f"SQL error: {with_hints(exc)}") from exc
     finally:
         conn.close()
 
@@ -104,7 +104,7 @@ def check_one_read_only_query(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(f"SQL error: {first_line(exc)}") from exc
+        raise QueryError(f"SQL error: {with_hints(exc)}") from exc
     if len(statements) != 1:
         count = f"{len(statements)} statements" if statements else "no statement"
         raise StatementRefused(f"refused: {count}; {ONE_QUERY} per call (send them one at a time)")
@@ -137,6 +137,14 @@ def _require(path: Path) -> None:
 
 def first_line(exc: Exception) -> str:
     return " ".join(str(exc).strip().splitlines()[:1]) or type(exc).__name__
+
+
+def with_hints(exc: Exception) -> str:
+    """DuckDB's first line and its hints ('Did you mean "marts.annual"?', the candidate columns), on one
+    line; the echo of the statement with a caret is left out."""
+    hints = [line.strip() for line in str(exc).splitlines()[1:]
+             if line.strip().startswith(("Did you mean", "Candidate"))]
+    return " ".join([first_line(exc), *hints])
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
