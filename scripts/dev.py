@@ -5,7 +5,8 @@
     python3.11 scripts/dev.py test [pytest options]              # run the test suite
 
 Creates .venv/ on first use (and again when pyproject.toml or constraints.txt change),
-installs the project with pinned versions, then runs the command inside it. `test` also
+installs the project with pinned versions (`run`: what running needs; `test`: the test stack
+too), then runs the command inside it. `test` also
 installs Debian's chromium (as root, when missing) for the browser test of the HTML report.
 """
 
@@ -32,19 +33,26 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def ensure_environment() -> None:
-    if STAMP.is_file() and STAMP.read_text() == _fingerprint():
-        return
+def ensure_environment(extras: tuple[str, ...] = ()) -> None:
+    """The project and its pinned dependencies, plus the named extras: `run` needs none (what running
+    needs, nothing more), `test` adds the test stack. A later `run` keeps what `test` installed."""
+    wanted = set(extras)
+    if STAMP.is_file():
+        fingerprint, _, installed = STAMP.read_text().partition("\n")
+        if fingerprint == _fingerprint() and wanted <= set(installed.split()):
+            return
     if not (BIN / "python").exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.create(VENV, with_pip=True)
-    print("installing capexwatch and its pinned dependencies", flush=True)
+    print("installing capexwatch and its pinned dependencies" + (f" (with {', '.join(extras)})" if extras else ""),
+          flush=True)
+    target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
     subprocess.run(
         [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"],
+         "-c", str(ROOT / "constraints.txt"), "-e", target],
         check=True,
     )
-    STAMP.write_text(_fingerprint())
+    STAMP.write_text(f"{_fingerprint()}\n{' '.join(sorted(wanted))}")
 
 
 def ensure_browser() -> None:
@@ -66,7 +74,7 @@ def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):
         print(f"capexwatch needs Python 3.11 or newer, this is {sys.version.split()[0]}", file=sys.stderr)
         return 2
-    ensure_environment()
+    ensure_environment(() if argv[0] == "run" else ("test",))
     if argv[0] == "run":
         command = [str(BIN / "capexwatch"), "refresh", *argv[1:]]
     else:
