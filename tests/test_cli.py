@@ -82,7 +82,7 @@ def test_sql_prints_readable_tables_and_machine_formats(refreshed):
     as_json = json.loads(run(warehouse_dir, "sql", statement, "--format", "json").stdout)
     assert as_json == [{"ticker": "GOOGL", "fiscal_year": 2025, "capex": 91447000000.0, "capex_intensity": pytest.approx(0.22700801)}]
     as_csv = run(warehouse_dir, "sql", statement, "--format", "csv").stdout.splitlines()
-    assert as_csv[0] == "ticker,fiscal_year,capex,capex_intensity" and as_csv[1].startswith("GOOGL,2025,91447000000.0,0.2270")
+    assert as_csv[0] == "ticker,fiscal_year,capex,capex_intensity" and as_csv[1].startswith("GOOGL,2025,91447000000,0.2270")
     markdown = run(warehouse_dir, "sql", statement, "--format", "markdown").stdout.splitlines()
     assert markdown[0].startswith("| ticker") and markdown[1].startswith("|---")
 
@@ -119,6 +119,14 @@ def test_export_workbook_has_formats_sources_and_native_charts(refreshed, tmp_pa
     assert intensity.value == pytest.approx(91_447 / 402_836) and intensity.number_format == "0.0%"
     weeks = row[header.index("weeks")]
     assert weeks.value == 52 and "$" not in weeks.number_format  # a count of weeks, not dollars
+    multiple = row[header.index("capex_to_da")]  # a multiple reads 4.3x, not 432.7 %
+    assert multiple.number_format == '0.00"x"' and multiple.value == pytest.approx(91_447 / 21_136, rel=1e-3)
+    # nulls are empty cells (were the text <NA> in about 1,000 cells), booleans are booleans
+    texts = {cell.value for name in book.sheetnames for line in book[name].iter_rows() for cell in line
+             if isinstance(cell.value, str)}
+    assert not texts & {"<NA>", "nan", "NaT", "None", "True", "False"}
+    restated = book["Sources"].cell(row=2, column=[c.value for c in book["Sources"][1]].index("restated") + 1)
+    assert isinstance(restated.value, bool)
     with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
         assert sheet.max_row - 1 == conn.execute("select count(*) from marts.annual").fetchone()[0]
         assert book["Sources"].max_row - 1 == conn.execute("select count(*) from core.metric_values where value is not null").fetchone()[0]
@@ -158,6 +166,9 @@ def test_companies_and_status(refreshed):
     assert "10-Q 0001652044-26-000048 filed 2026-04-30" in companies["GOOGL"] and "2026-03-31" in companies["GOOGL"]
     assert "June" in companies["MSFT"] and "no offline data" in companies["MSFT"]  # no companyfacts
     assert "10-K 0001193125-15-272806 filed 2015-07-31" in companies["MSFT"]
+    # Apple's latest period comes from its Q2 FY2026 10-Q, whose date the offline data does not give:
+    # that is its latest filing (it used to name the January 10-Q beside the April period)
+    assert "10-Q 0000320193-26-000013 (filed date unknown offline)" in companies["AAPL"] and "2026-03-28" in companies["AAPL"]
     status = run(warehouse_dir, "status")
     assert status.returncode == 0
     assert "core/metric_values:capex_non_negative" in status.stdout and "FAILED: 7 rows" in status.stdout
@@ -203,7 +214,7 @@ def test_sql_reads_a_file_or_stdin(refreshed, tmp_path):
     environment = {**os.environ, "CAPEXWATCH_WAREHOUSE_DIR": str(warehouse_dir)}
     from_stdin = subprocess.run([CAPEXWATCH, "sql", "-", "--format", "csv"], input=query_file.read_text(),
                                 capture_output=True, text=True, env=environment, timeout=300)
-    assert from_file.stdout == from_stdin.stdout == "capex\n91447000000.0\n"
+    assert from_file.stdout == from_stdin.stdout == "capex\n91447000000\n"  # a whole amount, plain
 
 
 def test_status_shows_every_row_of_one_check(refreshed):
@@ -242,3 +253,19 @@ def test_every_check_is_documented_in_the_readme():
     section = readme.split("## Data-quality checks")[1].split("\n## ")[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")]
     assert {check.name for check in CHECKS} <= {row.split("|")[1].split(":")[0].split("(")[0].strip() for row in rows}
+
+
+def test_csv_and_json_are_plain_and_an_export_matches_sql_format_csv(refreshed, tmp_path):
+    """Exports used to write the `missing` list as a Python literal and amounts as 24578000000.0; JSON dates
+    as 2007-09-29T00:00:00.000."""
+    warehouse_dir, _ = refreshed
+    for table in ("annual", "segments"):
+        assert run(warehouse_dir, "export", "--format", "csv", "--table", table, "--out", str(tmp_path)).returncode == 0
+        printed = run(warehouse_dir, "sql", f"select * from marts.{table}", "--format", "csv").stdout
+        assert (tmp_path / f"marts.{table}.csv").read_text() == printed
+    first = (tmp_path / "marts.annual.csv").read_text().splitlines()[1]
+    assert first.startswith("AAPL,0000320193,Apple Inc,2007,,2006-10-01,2007-09-29,364,52,2007Q3,24578000000,")
+    assert "[" not in first and "finance_lease_additions: not reported" in first
+    as_json = json.loads(run(warehouse_dir, "sql", "select period_end, capex from marts.annual "
+                                              "where ticker = 'AAPL' and fiscal_year = 2007", "--format", "json").stdout)
+    assert as_json == [{"period_end": "2007-09-29", "capex": 735000000}]

@@ -1,13 +1,16 @@
 -- report: the followed companies: fiscal year end, what was loaded, the latest filing and period,
 -- and how many quarters and fiscal years the marts hold. grain: cik
 with latest_filing as (
+    -- ordered by filing date; a filing whose date is unknown offline (Apple's Q2 FY2026 10-Q) was filed
+    -- after the period it reports, so it is placed there rather than before every dated filing
     select cik, form, accn, filed
     from (
-        select cik, form, accn, filed from staging.periodic_facts
+        select cik, form, accn, filed, max(period_end) as report_date from staging.periodic_facts group by all
         union all
-        select cik, form, accn, filed from core.filings where status = 'parsed'
+        select cik, form, accn, filed, report_date from core.filings where status = 'parsed'
     )
-    qualify row_number() over (partition by cik order by filed desc nulls last, accn desc) = 1
+    qualify row_number() over (
+        partition by cik order by coalesce(filed, report_date + interval 1 day) desc nulls last, accn desc) = 1
 ),
 
 coverage as (
@@ -31,7 +34,7 @@ select
     r.fiscal_year_end,
     c.status as companyfacts,
     coalesce(d.documents, 0) as filing_documents,
-    f.form || ' ' || f.accn || coalesce(' filed ' || f.filed, '') as latest_filing,
+    f.form || ' ' || f.accn || coalesce(' filed ' || f.filed, ' (filed date unknown offline)') as latest_filing,
     greatest(q.latest_period_end, y.latest_year_end) as latest_period_end,
     coalesce(q.quarters, 0) as quarters,
     coalesce(y.fiscal_years, 0) as fiscal_years
