@@ -149,12 +149,25 @@ def with_hints(exc: Exception) -> str:
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
-        return frame.to_json(orient="records", date_format="iso", indent=1)
+        return plain(frame).to_json(orient="records", indent=1)
     if fmt == "csv":
-        return frame.map(_join_lists).to_csv(index=False).rstrip("\n")
+        return plain(frame).to_csv(index=False).rstrip("\n")
     readable = frame.map(lambda value: _readable(_join_lists(value)))
     style = "github" if fmt == "markdown" else "simple"
     return tabulate(readable, headers="keys", tablefmt=style, showindex=False, disable_numparse=True)
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """For files other programs read (CSV, JSON): whole amounts as integers (24578000000, not
+    24578000000.0), dates as YYYY-MM-DD, lists as 'a; b'."""
+    out = frame.map(_join_lists)
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = series.dt.strftime("%Y-%m-%d").astype(object).where(series.notna(), None)
+        elif pd.api.types.is_float_dtype(series) and series.dropna().apply(float.is_integer).all():
+            out[column] = series.astype("Int64")
+    return out
 
 
 def _join_lists(value: object) -> object:

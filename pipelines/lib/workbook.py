@@ -20,6 +20,8 @@ from pipelines.lib.settings import PACKAGE_DIR
 
 AMOUNT_FORMAT = '$#,##0.0,,"M";-$#,##0.0,,"M"'
 RATIO_FORMAT = "0.0%"
+MULTIPLE_FORMAT = '0.00"x"'
+MULTIPLES = ("capex_to_da", "ocf_to_net_income", "fcf_to_net_income")  # 4.3x, not 432.7 %
 DATE_FORMAT = "yyyy-mm-dd"
 RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
 PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count", "duration_days", "weeks")
@@ -30,8 +32,10 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 def column_kind(name: str, series: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date"
-    if not pd.api.types.is_numeric_dtype(series) or name in PLAIN_NUMBERS:
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or name in PLAIN_NUMBERS:
         return "plain"
+    if name in MULTIPLES:
+        return "multiple"
     return "ratio" if any(hint in name for hint in RATIO_HINTS) else "amount"
 
 
@@ -47,6 +51,7 @@ def fill_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], path: Path
     formats = {
         "amount": book.add_format({"num_format": AMOUNT_FORMAT}),
         "ratio": book.add_format({"num_format": RATIO_FORMAT}),
+        "multiple": book.add_format({"num_format": MULTIPLE_FORMAT}),
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "plain": None,
         "header": book.add_format({"bold": True, "bg_color": "#dde4ee", "bottom": 1}),
@@ -79,8 +84,10 @@ def write_sheet(book: Workbook, formats: dict, name: str, frame: pd.DataFrame, l
 def write_cell(sheet: Worksheet, row: int, col: int, value: object, fmt, link_format) -> None:
     if isinstance(value, (list, tuple, np.ndarray)):
         sheet.write_string(row, col, "; ".join(map(str, value)))
-    elif value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+    elif value is None or pd.isna(value):  # None, NaN, NaT and pandas' <NA> alike: an empty cell
         sheet.write_blank(row, col, None)
+    elif isinstance(value, (bool, np.bool_)):
+        sheet.write_boolean(row, col, bool(value))
     elif isinstance(value, pd.Timestamp):
         sheet.write_datetime(row, col, value.to_pydatetime(), fmt)
     elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
