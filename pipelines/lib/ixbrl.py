@@ -14,6 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Callable, TypeVar
 
 import pandas as pd
 from bs4 import BeautifulSoup, SoupStrainer, Tag, XMLParsedAsHTMLWarning
@@ -23,6 +24,7 @@ FACT_COLUMNS = [
     "cik", "concept", "prefix", "tag", "value", "unit", "period_start", "period_end",
     "dimension_axes", "dimension_members", "decimals", "fact_id",
 ]
+T = TypeVar("T")
 # HTML parsing lower-cases names, so these are the lower-cased forms of the iXBRL elements.
 _WANTED = SoupStrainer(["ix:nonfraction", "ix:nonnumeric", "xbrli:context", "xbrli:unit"])
 DEI = ("dei:DocumentType", "dei:DocumentPeriodEndDate", "dei:EntityCentralIndexKey",
@@ -123,7 +125,7 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
         # iXBRL is XHTML; the lenient HTML parser also copes with browser-saved copies
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(content, "lxml", parse_only=_WANTED)
-    contexts = {c["id"]: _context_or_error(c) for c in soup.find_all("xbrli:context") if c.get("id")}
+    contexts = {c["id"]: context_or_error(_context, c) for c in soup.find_all("xbrli:context") if c.get("id")}
     units = {u["id"]: _unit(u) for u in soup.find_all("xbrli:unit") if u.get("id")}
     numeric = soup.find_all("ix:nonfraction")
     if not numeric:
@@ -164,7 +166,7 @@ def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]
     if new[4] is None:
         return kept
     precise, rough = (kept, new) if _precision(kept) >= _precision(new) else (new, kept)
-    if precise[4] is not None and rough[4] is not None and _precision(rough) != float("inf"):
+    if _precision(rough) != float("inf"):
         digits = int(_precision(rough))
         if abs(round(precise[4], digits) - rough[4]) > 0.5 * 10 ** -digits:
             problems.append(f"{name} {rough[11]} {rough[1]}: {rough[4]:g} is inconsistent with {precise[11]} {precise[4]:g}")
@@ -266,11 +268,11 @@ def _words_to_int(raw: str, fmt: str | None) -> int:
     return total
 
 
-def _context_or_error(element: Tag) -> Context | str:
-    """A malformed context costs only the facts that use it (each skipped with a warning), not the
-    document."""
+def context_or_error(read: Callable[[T], Context], element: T) -> Context | str:
+    """A malformed context costs only the facts that use it (each skipped with a warning, by resolve()),
+    not the document: its error is kept in its place. Both document formats read contexts through this."""
     try:
-        return _context(element)
+        return read(element)
     except ValueError as exc:
         return str(exc)
 

@@ -8,7 +8,6 @@ contexts, units, refusals and duplicates go through the inline reader's own func
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -18,7 +17,7 @@ from lxml import etree
 
 from pipelines.lib.ixbrl import (
     DEI, FACT_COLUMNS, Context, NoInlineXbrl, NotTheExpectedDocument, ParsedDocument, TruncatedDocument,
-    fact_row, keep_more_precise, make_context, resolve,
+    context_or_error, fact_row, keep_more_precise, make_context, resolve,
 )
 
 XBRLI = "{http://www.xbrl.org/2003/instance}"
@@ -66,7 +65,7 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
     """Every numeric fact of an instance document with its context; what cannot be resolved is
     skipped with a warning naming the document, the fact and why."""
     root = _root(content, name)
-    contexts = {c.get("id"): _context_or_error(c) for c in root.iter(f"{XBRLI}context") if c.get("id")}
+    contexts = {c.get("id"): context_or_error(_context, c) for c in root.iter(f"{XBRLI}context") if c.get("id")}
     units = {u.get("id"): _unit(u) for u in root.iter(f"{XBRLI}unit") if u.get("id")}
     best: dict[tuple, tuple] = {}
     dei: dict[str, str] = {}
@@ -119,29 +118,19 @@ def validate_document(content: bytes, cik: str, report_date: str | None, name: s
     if stated_cik.lstrip("0") != cik.lstrip("0"):
         raise NotTheExpectedDocument(f"{name}: dei:EntityCentralIndexKey is {stated_cik or 'missing'}, expected {cik}")
     stated_date = dei.get("dei:DocumentPeriodEndDate", "")
-    if report_date and stated_date != report_date:
-        try:
-            same = dt.date.fromisoformat(stated_date) == dt.date.fromisoformat(report_date)
-        except ValueError:
-            same = False
-        if not same:
-            raise NotTheExpectedDocument(f"{name}: dei:DocumentPeriodEndDate is {stated_date or 'missing'}, "
-                                         f"expected {report_date}")
+    if report_date and stated_date != report_date:  # both ISO dates: equal text, equal day
+        raise NotTheExpectedDocument(f"{name}: dei:DocumentPeriodEndDate is {stated_date or 'missing'}, "
+                                     f"expected {report_date}")
 
 
-def _context_or_error(element: etree._Element) -> Context | str:
-    """A malformed context costs only the facts that use it, as in the inline reader."""
-    try:
-        identifier = element.find(f"{XBRLI}entity/{XBRLI}identifier")
-        dimensions = {m.get("dimension"): (m.text or "").strip() for m in element.iter(f"{XBRLDI}explicitMember")}
-        for typed in element.iter(f"{XBRLDI}typedMember"):
-            dimensions[typed.get("dimension")] = " ".join(typed.itertext()).strip()
-        period = element.find(f"{XBRLI}period")
-        dates = [None if period is None else _text(period.find(f"{XBRLI}{part}"))
-                 for part in ("instant", "startDate", "endDate")]
-        return make_context(_text(identifier), *dates, dimensions)
-    except ValueError as exc:
-        return str(exc)
+def _context(element: etree._Element) -> Context:
+    identifier = element.find(f"{XBRLI}entity/{XBRLI}identifier")
+    dimensions = {m.get("dimension"): (m.text or "").strip() for m in element.iter(f"{XBRLDI}explicitMember")}
+    for typed in element.iter(f"{XBRLDI}typedMember"):
+        dimensions[typed.get("dimension")] = " ".join(typed.itertext()).strip()
+    period = element.find(f"{XBRLI}period")
+    dates = [None if period is None else _text(period.find(f"{XBRLI}{part}")) for part in ("instant", "startDate", "endDate")]
+    return make_context(_text(identifier), *dates, dimensions)
 
 
 def _text(element: etree._Element | None) -> str | None:
