@@ -181,26 +181,10 @@ def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: s
     relation = conn.table(table)
     with atomic.replacing(target) as temporary:
         if fmt == "csv":  # as `capexwatch sql --format csv` prints it: plain numbers, ISO dates, reasons joined
-            relation.project(", ".join(_plain_columns(relation))).write_csv(str(temporary))
+            relation.project(", ".join(query.plain_columns(relation))).write_csv(str(temporary))
         else:
             relation.write_parquet(str(temporary))
     return target
-
-
-def _plain_columns(relation: duckdb.DuckDBPyRelation) -> list[str]:
-    """Column expressions DuckDB's CSV writer streams as query.plain() prints them: a whole amount without
-    '.0', a list as 'a; b'."""
-    columns = []
-    for name, kind in zip(relation.columns, relation.types):
-        quoted = '"' + name.replace('"', '""') + '"'
-        if str(kind) == "DOUBLE":
-            columns.append(f"if({quoted} = trunc({quoted}) and abs({quoted}) < 1e18, "
-                           f"cast(cast({quoted} as hugeint) as varchar), cast({quoted} as varchar)) as {quoted}")
-        elif str(kind).endswith("[]"):
-            columns.append(f"nullif(array_to_string({quoted}, '; '), '') as {quoted}")
-        else:
-            columns.append(quoted)
-    return columns
 
 
 @main.command()

@@ -154,7 +154,7 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
         with store.writing(f"{table}/cik={company.cik}.parquet") as local_file:
             conn.table(f"core.{table}").write_parquet(str(local_file))
     conn.close()
-    parsed_count = sum(1 for f in filings if f[11] == "parsed")
+    parsed_count = sum(1 for f in filings if f[FILING_COLUMNS.index("status")] == "parsed")
     return dg.MaterializeResult(metadata={
         "cik": company.cik, "filings": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count,
         "dagster/row_count": sum(len(f) for f in frames), "warnings": len(problems), "reported_measures": len(measures),

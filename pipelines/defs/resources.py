@@ -133,7 +133,7 @@ class SecResource(dg.ConfigurableResource):
             return submissions.offline_filings(current.snapshot_dir / "filings.csv", cik, self._snapshot_feed(cik))
         since = (dt.date.today() - dt.timedelta(days=366 * self.filing_years)).isoformat()
         validate = functools.partial(submissions.validate, cik=cik)
-        feed = self.raw_store().land(self.submissions_url(cik), self.source(), validate).path.read_bytes()
+        feed = self._feed(cik)
         filings = submissions.periodic_filings(feed)
         for page in submissions.page_names(feed):
             if filings and min(f.filed or "" for f in filings) <= since:
@@ -144,11 +144,14 @@ class SecResource(dg.ConfigurableResource):
             )
         return [f for f in filings if (f.filed or "") >= since]
 
+    def _feed(self, cik: str) -> bytes:
+        return self.raw_store().land(self.submissions_url(cik), self.source(),
+                                     functools.partial(submissions.validate, cik=cik)).path.read_bytes()
+
     def _snapshot_feed(self, cik: str) -> bytes | None:
         """The snapshot's copy of the company's submissions feed, if it has one (Microsoft's)."""
         try:
-            return self.raw_store().land(self.submissions_url(cik), self.source(),
-                                         functools.partial(submissions.validate, cik=cik)).path.read_bytes()
+            return self._feed(cik)
         except NoOfflineData:
             return None
 

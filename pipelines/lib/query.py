@@ -170,6 +170,23 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def plain_columns(relation: duckdb.DuckDBPyRelation) -> list[str]:
+    """plain() as column expressions, for DuckDB's CSV writer to stream what plain() would print (a
+    table too large for a DataFrame): a whole amount without '.0', a list as 'a; b'. A test keeps the
+    two byte-identical."""
+    columns = []
+    for name, kind in zip(relation.columns, relation.types):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if str(kind) == "DOUBLE":
+            columns.append(f"if({quoted} = trunc({quoted}) and abs({quoted}) < 1e18, "
+                           f"cast(cast({quoted} as hugeint) as varchar), cast({quoted} as varchar)) as {quoted}")
+        elif str(kind).endswith("[]"):
+            columns.append(f"nullif(array_to_string({quoted}, '; '), '') as {quoted}")
+        else:
+            columns.append(quoted)
+    return columns
+
+
 def _join_lists(value: object) -> object:
     """DuckDB lists arrive as arrays; in a table cell or CSV field they read as 'a; b'."""
     return "; ".join(map(str, value)) if isinstance(value, (list, tuple, np.ndarray)) else value

@@ -90,7 +90,7 @@ def write_cell(sheet: Worksheet, row: int, col: int, value: object, fmt, link_fo
         sheet.write_boolean(row, col, bool(value))
     elif isinstance(value, pd.Timestamp):
         sheet.write_datetime(row, col, value.to_pydatetime(), fmt)
-    elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+    elif isinstance(value, (int, float, np.number)):
         sheet.write_number(row, col, float(value), fmt)
     elif link_format is not None and str(value).startswith("https://"):
         sheet.write_url(row, col, str(value), link_format)
