@@ -43,17 +43,14 @@ three_month_ends as (
 ),
 
 quarter_ends as (
-    select cik, fiscal_year, fiscal_quarter, first(period_end order by n_facts desc, period_end) as period_end
-    from year_to_date_ends
-    where fiscal_quarter is not null
-    group by all
-    union all
-    select cik, fiscal_year, fiscal_quarter, first(period_end order by n_facts desc, period_end) as period_end
-    from three_month_ends as t
-    where fiscal_quarter between 1 and 3
-      and not exists (
-          select 1 from year_to_date_ends as d
-          where d.cik = t.cik and d.fiscal_year = t.fiscal_year and d.fiscal_quarter = t.fiscal_quarter)
+    -- a year-to-date end where there is one, else a three-month one; the better-attested end first
+    select cik, fiscal_year, fiscal_quarter,
+           first(period_end order by from_year_to_date desc, n_facts desc, period_end) as period_end
+    from (
+        select *, true as from_year_to_date from year_to_date_ends where fiscal_quarter is not null
+        union all
+        select *, false from three_month_ends where fiscal_quarter between 1 and 3
+    )
     group by all
     union all
     select cik, fiscal_year, 4 as fiscal_quarter, period_end

@@ -36,21 +36,28 @@ restatements as (
     group by cik, metric, fiscal_year
 ),
 
-compared as (
+differences as (
     select
         q.cik, q.metric, q.fiscal_year, q.quarter_sum, y.value as fiscal_year_value,
         q.quarter_sum - y.value as difference,
-        abs(q.quarter_sum - y.value) <= greatest(0.001 * abs(y.value), 5e6) as adds_up,
-        -- restatements explain a difference only up to their own size (plus the rounding tolerance)
-        abs(q.quarter_sum - y.value) <= coalesce(r.restated_amount, 0) + greatest(0.001 * abs(y.value), 5e6)
-            as restatements_cover_difference,
-        r.restated_spans, q.quarters_as_first_reported
+        greatest(0.001 * abs(y.value), 5e6) as tolerance,
+        r.restated_spans, r.restated_amount, q.quarters_as_first_reported
     from quarters as q
     inner join core.base_metric_values as y
         on y.cik = q.cik and y.metric = q.metric and y.fiscal_year = q.fiscal_year and y.period_type = 'fiscal_year'
     left join restatements as r
         on r.cik = q.cik and r.metric = q.metric and r.fiscal_year = q.fiscal_year
     where q.quarters_with_value = 4 and y.value is not null
+),
+
+compared as (
+    select
+        cik, metric, fiscal_year, quarter_sum, fiscal_year_value, difference,
+        abs(difference) <= tolerance as adds_up,
+        -- restatements explain a difference only up to their own size (plus the rounding tolerance)
+        abs(difference) <= coalesce(restated_amount, 0) + tolerance as restatements_cover_difference,
+        restated_spans, quarters_as_first_reported
+    from differences
 )
 
 select
