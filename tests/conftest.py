@@ -54,6 +54,21 @@ def flatten(content: bytes | Path, tmp_path: Path) -> pd.DataFrame:
     return duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
 
 
+def core_copy(db: duckdb.DuckDBPyConnection, filters: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory copy of some core tables (each with its row filter) and their column types, for a
+    test that changes rows without touching the shared warehouse."""
+    copy = duckdb.connect()
+    copy.execute("create schema core")
+    for table, where in filters.items():
+        types = db.execute("select column_name, data_type from information_schema.columns where table_schema = 'core' "
+                           "and table_name = ? order by ordinal_position", [table]).fetchall()
+        copy.register("source_rows", db.execute(f"select * from core.{table} where {where}").df())
+        columns = ", ".join(f'cast("{name}" as {kind}) as "{name}"' for name, kind in types)
+        copy.execute(f"create table core.{table} as select {columns} from source_rows")
+        copy.unregister("source_rows")
+    return copy
+
+
 def one(conn: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple:
     rows = conn.execute(sql, list(params)).fetchall()
     assert len(rows) == 1, f"expected one row, got {len(rows)}: {sql} {params}"

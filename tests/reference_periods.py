@@ -55,7 +55,8 @@ def read_concepts(path: Path) -> tuple[dict[str, list[str]], dict[str, dict[str,
     return ({metric: body["tags"] for metric, body in spec["metrics"].items()}, spec.get("overrides") or {})
 
 
-def _days(start: str, end: str) -> int:
+def days(start: str, end: str) -> int:
+    """Length of a period, both ends included."""
     return (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1
 
 
@@ -70,7 +71,7 @@ def companyfacts_facts(path: Path, annual: dict) -> tuple[str, list[tuple[str, S
             for row in body.get("units", {}).get("USD", []):
                 if row.get("form") not in PERIODIC_FORMS or row.get("val") is None:
                     continue
-                if row["form"].startswith("10-K") and row.get("start") and 350 <= _days(row["start"], row["end"]) <= 380:
+                if row["form"].startswith("10-K") and row.get("start") and 350 <= days(row["start"], row["end"]) <= 380:
                     annual[cik][row["accn"]].add((row["start"], row["end"], row.get("fy")))
                 value = float(row["val"])
                 if not math.isfinite(value) or abs(value) >= 1e15:
@@ -93,7 +94,7 @@ def document_facts(snapshot: Path, annual: dict) -> dict[str, list[tuple[str, Sp
                 if fact.unit != "USD" or fact.dimension_axes or fact.value is None or math.isnan(fact.value):
                     continue
                 start = fact.period_start if isinstance(fact.period_start, str) else None  # instants
-                if row["form"].startswith("10-K") and start and 350 <= _days(start, fact.period_end) <= 380:
+                if row["form"].startswith("10-K") and start and 350 <= days(start, fact.period_end) <= 380:
                     fy = parsed.dei.get("dei:DocumentFiscalYearFocus")
                     annual[row["cik"]][row["accn"]].add((start, fact.period_end, int(fy) if fy else None))
                 by_cik[row["cik"]].append((fact.concept, (start, fact.period_end), Fact(
@@ -168,12 +169,12 @@ class Calendar:
             if (year_start, year_end) == (start, end):
                 return fy, None
             if year_start <= start and end <= year_end:
-                return fy, round(_days(year_start, end) / 91.3)
+                return fy, round(days(year_start, end) / 91.3)
         if self.years:
             last_start, last_end, fy = self.years[-1]
             begins = (dt.date.fromisoformat(last_end) + dt.timedelta(days=1)).isoformat()
-            if begins <= start and _days(begins, end) <= 300:
-                return fy + 1, round(_days(begins, end) / 91.3)
+            if begins <= start and days(begins, end) <= 300:
+                return fy + 1, round(days(begins, end) / 91.3)
         return None
 
 

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 import reference_periods
+from conftest import core_copy
 from pipelines.lib.settings import PACKAGE_DIR, PROJECT_DIR, SNAPSHOT_DIR
 
 TOLERANCE = 0.5  # USD: the warehouse keeps the filed figures exactly, differences are subtractions
@@ -98,7 +99,7 @@ def reported_periods_without_a_row(db: duckdb.DuckDBPyConnection, values: dict) 
                 for start, end in reference.by_concept.get(concept, {}):
                     if start is None or (cik, metric, start, end) in rows:
                         continue
-                    days = (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1
+                    days = reference_periods.days(start, end)
                     if 80 <= days <= 100 or 350 <= days <= 380:
                         target = explained if (cik, concept, start, end) in unplaced else missing
                         target.append((cik, metric, concept, start, end))
@@ -145,11 +146,7 @@ def test_every_reported_quarter_and_year_is_a_row_or_a_listed_exception(db: duck
 ])
 def test_the_reference_catches_a_wrong_value_or_label(db: duckdb.DuckDBPyConnection, reference, change, caught_by):
     """The comparison is not vacuous: one row changed in a copy of the table is a difference."""
-    copy = duckdb.connect()
-    copy.execute("create schema core")
-    copy.register("rows", db.execute("select * from core.base_metric_values").df())
-    copy.execute("create table core.base_metric_values as select * replace (cast(period_start as date) as period_start, "
-                 "cast(period_end as date) as period_end) from rows")
+    copy = core_copy(db, {"base_metric_values": "true"})
     copy.execute(f"update core.base_metric_values {change} where cik = '0001652044' and metric = 'capex' "
                  "and period_type = 'quarter' and fiscal_year = 2024 and fiscal_quarter = 3")
     found = compare_values(copy, reference[0])[1] if caught_by == "values" else compare_labels(copy, reference[1])[1]

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 import reliability_log
-from conftest import one
+from conftest import core_copy, one
 from pipelines.lib.settings import PROJECT_DIR
 from test_publication import fingerprint
 from test_reliability import _edit_capex, _refresh, _snapshot_copy
@@ -273,11 +273,7 @@ def test_a_year_whose_quarters_do_not_add_up_says_why(db: duckdb.DuckDBPyConnect
 def test_a_restatement_explains_a_difference_only_up_to_its_own_size(db: duckdb.DuckDBPyConnection):
     """Alphabet's 2015 capex restatements (68M in all) explain the 23M by which its quarters miss the year,
     not a quarter 5 billion off: that is a failure of quarters_sum_to_fiscal_year."""
-    copy = duckdb.connect()
-    copy.execute("create schema core")
-    for table in ("base_metric_values", "metric_spans"):
-        copy.register(table, db.execute(f"select * from core.{table} where cik = ?", [ALPHABET]).df())
-        copy.execute(f"create table core.{table} as select * from {table}")
+    copy = core_copy(db, {table: f"cik = '{ALPHABET}'" for table in ("base_metric_values", "metric_spans")})
     copy.execute("update core.base_metric_values set value = value + 5e9 where metric = 'capex' "
                  "and period_type = 'quarter' and fiscal_year = 2015 and fiscal_quarter = 1")
     copy.execute((PROJECT_DIR / "sql/core/fiscal_year_reconciliation.sql").read_text())
