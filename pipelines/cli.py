@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import json
 import importlib.metadata
 import os
+import shutil
+import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import click
 import dagster as dg
@@ -17,13 +22,16 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import atomic, publish, query, warehouse, workbook
-from pipelines.lib.settings import ConfigError
-from pipelines.refresh import run_refresh
+from pipelines.lib import atomic, catalog, publish, query, universe, warehouse, workbook
+from pipelines.lib.raw_store import InvalidResponse, RawFileCorrupt
+from pipelines.lib.sec_client import SecError
+from pipelines.lib.settings import PROJECT_DIR, ConfigError
+from pipelines import refresh as refresh_lib
 
 DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
                    "marts.cloud_vs_capex"]
 SCHEMAS = ("marts", "main", "core", "staging")
+LOCAL_INSTANCE_CONFIG = PROJECT_DIR / "deploy" / "local" / "dagster.yaml"
 
 
 def one_line_errors(command: Callable) -> Callable:
@@ -49,13 +57,18 @@ def one_line_errors(command: Callable) -> Callable:
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, (ConfigError, LookupError, warehouse.WarehouseLocked, warehouse.RefreshRunning,
-                        publish.WarehouseHeld, query.QueryError)):
+                        publish.WarehouseHeld, query.QueryError, SecError, InvalidResponse, RawFileCorrupt)):
         return query.first_line(exc)
     if isinstance(exc, duckdb.Error):
         return f"warehouse error: {query.with_hints(exc)}"
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
     return f"{type(exc).__name__}: {query.first_line(exc)} (run `capexwatch --debug ...` for the traceback)"
+
+
+def _instance() -> dg.DagsterInstance:
+    """The Dagster instance of DAGSTER_HOME (so `dagster dev` sees the CLI's runs), else a throwaway one."""
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
 def _flag(name: str) -> bool:
@@ -79,18 +92,19 @@ def main(context: click.Context, debug: bool, verbose: bool) -> None:
               help="offline reads the bundled SEC snapshot; live needs SEC_USER_AGENT. Default: live if SEC_USER_AGENT is set.")
 @click.option("--wait", "wait_seconds", type=float, default=0, show_default=True,
               help="Seconds to wait for another refresh of the same warehouse to finish.")
+@click.option("--rebuild", is_flag=True,
+              help="Build the warehouse anew from the stored partitions (an unreadable one is rebuilt anyway).")
 @one_line_errors
-def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> None:
+def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float, rebuild: bool) -> None:
     """Fetch SEC data for each company, rebuild the warehouse, run the checks, print a summary.
 
     The rebuild happens in a private copy that replaces the warehouse only when it succeeded and no
     ERROR-severity check failed, so queries running meanwhile see the previous state, and an
     interrupted or refused refresh loses nothing."""
     sec = SecResource(mode=mode, tickers=list(tickers) or None)
-    warehouse_db = WarehouseResource()
+    warehouse_db = WarehouseResource(rebuild=rebuild)
     click.echo(f"capexwatch refresh ({sec.settings().mode}) -> {warehouse_db.path()}")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    report = run_refresh(sec, warehouse_db, instance, progress=click.echo, wait_seconds=wait_seconds,
+    report = refresh_lib.run_refresh(sec, warehouse_db, _instance(), progress=click.echo, wait_seconds=wait_seconds,
                          log_level="DEBUG" if _flag("verbose") else "CRITICAL")
     if report.build:
         click.echo(describe_build(report.build, warning_rows=False))
@@ -102,18 +116,25 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float) -> 
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", *query.FORMATS]), default="text", show_default=True,
+              help="text: one line per company; the others: the same figures as a table.")
+@click.option("--units", type=click.Choice(list(query.UNITS)), default=None,
+              help="Amounts in USD billions or millions (text: B; table and markdown: whole USD unless given).")
 @one_line_errors
-def summary() -> None:
+def summary(fmt: str, units: str | None) -> None:
     """Print the followed companies, their latest period and capex intensity."""
-    _print_summary(WarehouseResource().path())
+    table = query.run(WarehouseResource().path(), warehouse.sql_text("reports/company_summary"))
+    click.echo(format_summary(table, units or "B") if fmt == "text" else query.render(table, fmt, units))
 
 
 @main.command()
 @click.argument("statement", required=False)
 @click.option("--file", "sql_file", type=click.File("r"), help="Read the statement from a file (- for stdin).")
 @click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@click.option("--units", type=click.Choice(list(query.UNITS)), default=None,
+              help="Amounts in USD billions or millions (table and markdown); default whole USD.")
 @one_line_errors
-def sql(statement: str | None, sql_file, fmt: str) -> None:
+def sql(statement: str | None, sql_file, fmt: str, units: str | None) -> None:
     """Run one read-only STATEMENT (SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN) on the warehouse;
     `-` or --file q.sql reads it from stdin or a file.
 
@@ -127,39 +148,154 @@ def sql(statement: str | None, sql_file, fmt: str) -> None:
         statement = sql_file.read()
     if not (statement or "").strip():
         raise click.ClickException("no SQL given: pass a statement, --file q.sql, or - to read it from stdin")
-    click.echo(query.render(query.run(WarehouseResource().path(), statement), fmt))
+    click.echo(query.render(query.run(WarehouseResource().path(), statement), fmt, units))
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@one_line_errors
+def tables(fmt: str) -> None:
+    """Every table and view of the warehouse: its grain, row count and what it holds."""
+    with _reading() as conn:
+        click.echo(query.render(catalog.tables(conn), fmt, wrap={"description": 60, "grain": 40}))
+
+
+@main.command()
+@click.argument("table")
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@one_line_errors
+def describe(table: str, fmt: str) -> None:
+    """The columns of TABLE (e.g. quarterly or marts.quarterly) with their types and meaning."""
+    with _reading() as conn:
+        name = resolve_table(conn, table)
+        listing = catalog.tables(conn).set_index("table").loc[name]
+        columns = catalog.columns(conn, name)
+    if fmt in ("table", "markdown"):
+        click.echo(f"{name} ({listing['type']}, {query.counted(int(listing['rows']), 'row')}): {listing['description']}")
+        click.echo(f"grain: {listing['grain'] or 'not stated'}\n")
+    click.echo(query.render(columns, fmt, wrap={"meaning": 90}))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@one_line_errors
+def metrics(fmt: str) -> None:
+    """Every metric: its unit, formula or definition, and the XBRL concepts it is read from."""
+    click.echo(query.render(catalog.metrics(), fmt, wrap={"definition": 50}))
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@click.option("--units", type=click.Choice(list(query.UNITS)), default=None,
+              help="Amounts in USD billions or millions (table and markdown).")
+@click.option("--show", is_flag=True, help="Print the question's SQL instead of running it.")
+@one_line_errors
+def ask(question: str | None, fmt: str, units: str | None, show: bool) -> None:
+    """Answer one of the README's questions by name (no name: list them). Each is a .sql file under
+    sql/questions/ to copy and change (`capexwatch sql --file ...`)."""
+    known = catalog.questions()
+    if question is None:
+        click.echo(query.render(known.drop(columns=["sql"]), fmt))
+        return
+    if question not in set(known["name"]):
+        raise click.ClickException(f"unknown question {question!r}; choose from: {', '.join(known['name'])}")
+    entry = known.set_index("name").loc[question]
+    if show:
+        click.echo(entry["sql"])
+        return
+    if fmt in ("table", "markdown"):
+        click.echo(f"{entry['question']}  (sql/questions/{question}.sql)\n")
+    click.echo(query.render(query.run(WarehouseResource().path(), entry["sql"]), fmt, units))
+
+
+@contextmanager
+def _reading() -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = query.read_only(WarehouseResource().path())
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default=None,
+              help="Default: from --out's extension, else xlsx.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="xlsx: the file; csv/parquet: a directory (one file per table). Default: warehouse/exports/.")
+              help="A file (its extension gives the format; csv/parquet: one table) or a directory (xlsx: "
+                   "DIR/capexwatch.xlsx; csv/parquet: one file per table). Default: warehouse/exports/.")
 @click.option("--table", "tables", multiple=True,
               help="Table or view, e.g. marts.quarterly or capex_intensity (repeatable). Default: the marts.")
 @one_line_errors
-def export(fmt: str, out: Path | None, tables: tuple[str, ...]) -> None:
+def export(fmt: str | None, out: Path | None, tables: tuple[str, ...]) -> None:
     """Write tables to a spreadsheet workbook (with charts), CSV files or Parquet files."""
     path = WarehouseResource().path()
     conn = query.read_only(path)
     try:
         names = [resolve_table(conn, table) for table in tables] or DEFAULT_EXPORTS
-        target = out or path.parent / "exports" / ("capexwatch.xlsx" if fmt == "xlsx" else fmt)
+        fmt, targets = export_targets(fmt, out, names, path.parent / "exports")
         try:
             if fmt == "xlsx":
-                written = [workbook.write_workbook(conn, names, target)]
+                written = [workbook.write_workbook(conn, names, targets[0])]
             else:
-                target.mkdir(parents=True, exist_ok=True)
-                written = [write_flat(conn, name, target / f"{name}.{fmt}", fmt) for name in names]
+                targets[0].parent.mkdir(parents=True, exist_ok=True)
+                written = [write_flat(conn, name, target, fmt) for name, target in zip(names, targets)]
         except Exception as exc:  # noqa: BLE001 - xlsxwriter wraps the OSError in its own class
             cause = next((e for e in (exc, *exc.args, exc.__cause__, exc.__context__) if isinstance(e, OSError)), None)
             if cause is None or _flag("debug"):
                 raise
-            raise click.ClickException(f"cannot write {target}: {cause.strerror or cause}; "
+            raise click.ClickException(f"cannot write {targets[0]}: {cause.strerror or cause}; "
                                        "choose a writable --out") from exc
     finally:
         conn.close()
     for file in written:
         click.echo(f"wrote {file}")
+
+
+def export_targets(fmt: str | None, out: Path | None, names: list[str], default_dir: Path) -> tuple[str, list[Path]]:
+    """The format and the file(s) to write. --out names a file when it has an extension (which must
+    agree with --format), else a directory; a single file cannot hold several CSV or Parquet tables."""
+    suffix = out.suffix.lower().lstrip(".") if out is not None and not out.is_dir() else ""
+    if suffix and suffix not in ("xlsx", "csv", "parquet"):
+        raise click.ClickException(f"--out {out}: '.{suffix}' is not a format capexwatch writes; "
+                                   "name an .xlsx, .csv or .parquet file, or a directory")
+    if suffix and fmt and suffix != fmt:
+        raise click.ClickException(f"--out {out} names a .{suffix} file but --format is {fmt}; make them agree")
+    fmt = fmt or suffix or "xlsx"
+    if out is not None and out.exists() and not out.is_dir() and not suffix:
+        raise click.ClickException(f"--out {out} is an existing file without an extension; name a directory "
+                                   f"or a .{fmt} file")
+    if suffix:
+        if fmt != "xlsx" and len(names) > 1:
+            raise click.ClickException(f"--out {out} is one .{fmt} file but {len(names)} tables are exported; "
+                                       "name a directory, or export one --table")
+        return fmt, [out]
+    directory = out if out is not None else default_dir
+    if fmt == "xlsx":
+        return fmt, [directory / "capexwatch.xlsx"]
+    return fmt, [(directory if out is not None else directory / fmt) / f"{name}.{fmt}" for name in names]
+
+
+@main.command()
+@click.option("--port", type=int, default=3000, show_default=True)
+@one_line_errors
+def ui(port: int) -> None:
+    """Open the Dagster UI (webserver and daemon) on this project: the instance in DAGSTER_HOME (default
+    warehouse/.dagster_home, with the project's deploy/local/dagster.yaml), the company partitions
+    registered before it starts."""
+    home = Path(os.environ.get("DAGSTER_HOME") or WarehouseResource().path().parent / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(LOCAL_INSTANCE_CONFIG, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    keys = refresh_lib.register_universe(SecResource(), dg.DagsterInstance.get())
+    click.echo(f"DAGSTER_HOME={home}; company partitions: {', '.join(keys)}")
+    click.echo(f"Dagster UI at http://127.0.0.1:{port} (Ctrl-C stops it)", err=True)
+    # `dagster dev` is the one command that runs webserver, daemon and code server together; its
+    # notice that `dg dev` supersedes it concerns projects laid out for dg, which this one is not
+    environment = {**os.environ, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded:FutureWarning"}
+    dagster = str(Path(sys.executable).parent / "dagster")  # run in the project: pyproject.toml names the location
+    sys.exit(subprocess.call([dagster, "dev", "-p", str(port)], env=environment, cwd=PROJECT_DIR))
 
 
 def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -187,40 +323,74 @@ def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: s
     return target
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@click.pass_context
 @one_line_errors
-def companies(fmt: str) -> None:
-    """The followed companies: fiscal year end, latest filing and period, what data there is."""
-    click.echo(query.render(query.run(WarehouseResource().path(), warehouse.sql_text("reports/companies")), fmt))
+def companies(context: click.Context, fmt: str) -> None:
+    """The followed companies: fiscal year end, latest filing and period, what data there is.
+    `capexwatch companies remove TICKER|CIK` takes one out."""
+    if context.invoked_subcommand is None:
+        click.echo(query.render(query.run(WarehouseResource().path(), warehouse.sql_text("reports/companies")), fmt))
+
+
+@companies.command("remove")
+@click.argument("company")
+@one_line_errors
+def remove_company(company: str) -> None:
+    """Remove a stored company (ticker or CIK): its partitions, then a build without it. Its raw SEC
+    copies stay under warehouse/raw/. A company of the configured universe comes back with the next
+    refresh unless CAPEXWATCH_UNIVERSE leaves it out."""
+    sec, warehouse_db = SecResource(), WarehouseResource()
+    record, report = refresh_lib.remove_company(sec, warehouse_db, _instance(), company,
+                                                log_level="DEBUG" if _flag("verbose") else "CRITICAL")
+    name = f"{record['ticker'] or record['cik']} ({record['company']}, CIK {record['cik']})"
+    click.echo(f"removed {name}: its partitions are deleted; raw SEC copies kept under {sec.settings().raw_dir}")
+    if report.build:
+        click.echo(describe_build(report.build, warning_rows=False))
+    if not report.build_ok:
+        raise click.ClickException(f"warehouse not rebuilt: {report.build_error}; the next refresh drops {name}")
+    if universe.mentions(sec.settings().universe or universe.default_universe(), record["ticker"], record["cik"]):
+        click.echo(f"note: {name} is in the configured universe, so the next `capexwatch refresh` adds it back; "
+                   "set CAPEXWATCH_UNIVERSE (comma-separated tickers or CIKs) to leave it out")
 
 
 @main.command()
 @click.option("--check", "check_name", default=None,
               help="Show every offending row of one check (its name, e.g. unplaced_metric_facts).")
-@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True,
-              help="For --check: how to print its rows.")
+@click.option("--format", "fmt", type=click.Choice(["text", *query.FORMATS]), default="text", show_default=True,
+              help="text/table: for reading; json: build, freshness and checks in one object; markdown: the same "
+                   "in sections; csv: one row per check (with --check: its rows).")
 @one_line_errors
 def status(check_name: str | None, fmt: str) -> None:
     """The last build's outcome (a refused one with the rows that stopped it), the freshness of each
     company's data and the result of every data-quality check on the published state, now."""
     path = WarehouseResource().path()
     if check_name:
-        click.echo(query.render(check_rows(path, check_name), fmt))
+        click.echo(query.render(check_rows(path, check_name), "table" if fmt == "text" else fmt))
         return
     record = publish.read_record(path)
-    click.echo(describe_build(record) if record else "no build recorded yet")
-    click.echo("")
     stale = query.run(path, warehouse.sql_text("checks/stale_companies"), {"as_of": dt.date.today().isoformat()})
-    click.echo(f"freshness (latest quarter ended within 150 days of {dt.date.today()}):")
-    click.echo(query.render(stale, "table") if len(stale) else "all companies are fresh")
-    results = []
-    for check in CHECKS:
-        failures = query.run(path, warehouse.sql_text(f"checks/{check.query}"), check_params(check) or None)
-        verdict = "passed" if failures.empty else f"FAILED: {len(failures)} rows"
-        results.append((f"{check.asset}:{check.name}", check.severity.value, verdict))
-    click.echo("\nchecks:")
-    click.echo(query.render(pd.DataFrame(results, columns=["check", "severity", "result"]), "table"))
+    checks = pd.DataFrame(
+        [(check.label, check.severity.value, len(rows), "passed" if rows.empty else "FAILED")
+         for check, rows in ((check, query.run(path, warehouse.sql_text(f"checks/{check.query}"),
+                                                check_params(check) or None)) for check in CHECKS)],
+        columns=["check", "severity", "failures", "result"])
+    freshness = f"freshness (latest quarter ended within 150 days of {dt.date.today()})"
+    if fmt == "json":
+        click.echo(json.dumps({"last_build": dataclasses.asdict(record) if record else None,
+                               "freshness": json.loads(query.render(stale, "json")),
+                               "checks": json.loads(query.render(checks, "json"))}, indent=1, default=str))
+    elif fmt == "csv":
+        click.echo(query.render(checks, "csv"))
+    else:
+        style = "markdown" if fmt == "markdown" else "table"
+        heading = "## " if style == "markdown" else ""
+        click.echo(f"{heading}{describe_build(record) if record else 'no build recorded yet'}\n")
+        click.echo(f"{heading}{freshness}:")
+        click.echo((query.render(stale, style) if len(stale) else "all companies are fresh") + "\n")
+        click.echo(f"{heading}checks:")
+        click.echo(query.render(checks, style))
 
 
 def check_rows(path: Path, name: str) -> pd.DataFrame:
@@ -242,14 +412,16 @@ def describe_build(record: publish.BuildRecord, warning_rows: bool = True) -> st
     status = {"published": "published", "refused": "NOT PUBLISHED (a blocking check failed)",
               "failed": "NOT PUBLISHED (failed)", "building": "did not finish (still running, or killed)"}
     lines = [f"last build {record.build_id}, started {record.started_at}: {status.get(record.status, record.status)}"]
+    if record.rebuilt:
+        lines.append(f"  rebuilt from the stored partitions: {record.rebuilt}")
     if record.error:
         lines.append(f"  {record.error}")
     for outcome in sorted((o for o in record.checks if o.failures), key=lambda o: not o.blocking):
         if not (outcome.blocking or warning_rows):
-            lines.append(f"check {outcome.check} ({outcome.severity}) failed on {outcome.failures} rows, "
+            lines.append(f"check {outcome.check} ({outcome.severity}) failed on {query.counted(outcome.failures, 'row')}, "
                          "published with a warning (rows: capexwatch status)")
             continue
-        lines.append(f"check {outcome.check} ({outcome.severity}) failed on {outcome.failures} rows"
+        lines.append(f"check {outcome.check} ({outcome.severity}) failed on {query.counted(outcome.failures, 'row')}"
                      + ("; the build was not published:" if outcome.blocking else ", published with a warning:"))
         lines.append(query.render(pd.DataFrame(outcome.rows), "table"))
     return "\n".join(lines)
@@ -261,8 +433,8 @@ def _print_summary(path: Path) -> None:
     click.echo(format_summary(table))
 
 
-def format_summary(table: pd.DataFrame) -> str:
-    """Amounts in USD billions and intensity in percent, for reading, not for computing."""
+def format_summary(table: pd.DataFrame, units: str = "B") -> str:
+    """Amounts in USD billions (or millions) and intensity in percent, for reading, not for computing."""
     lines = []
     for row in table.itertuples():
         name = f"{row.ticker or '-':6} {row.company[:24]:24}"
@@ -272,19 +444,19 @@ def format_summary(table: pd.DataFrame) -> str:
         if pd.isna(row.fiscal_quarter):
             period, intensity = f"FY{row.fiscal_year}", f"{_pct(row.capex_intensity)} year"
             unread = "" if pd.isna(row.newest_unread) else f"; newest filing ({row.newest_unread}) not read"
-            source = f"  [annual only: {_count(row.documents, 'filing document')}, companyfacts {row.status}{unread}]"
+            source = f"  [annual only: {query.counted(row.filing_documents, 'filing document')}, companyfacts {row.companyfacts}{unread}]"
         else:
             period, source = f"FY{row.fiscal_year} Q{row.fiscal_quarter}", ""
             intensity = f"{_pct(row.capex_intensity)} quarter, {_pct(row.capex_intensity_ttm)} TTM"
         lines.append(
             f"{name} {period} (to {row.period_end:%Y-%m-%d}, {row.calendar_quarter})  "
-            f"capex ${row.capex / 1e9:,.1f}B  revenue ${row.revenue / 1e9:,.1f}B  capex/revenue {intensity}{source}"
+            f"capex {_usd(row.capex, units)}  revenue {_usd(row.revenue, units)}  capex/revenue {intensity}{source}"
         )
     return "\n".join(lines)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _usd(value: float | None, units: str) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"${value / query.UNITS[units]:,.1f}{units}"
 
 
 def _pct(value: float | None) -> str:

@@ -10,7 +10,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import company_partitions
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import publish, warehouse
+from pipelines.lib import fact_partitions, filing_partitions, publish, query, universe, warehouse
 
 
 FACTS_KEY = dg.AssetKey(["staging", "companyfacts"])
@@ -60,6 +60,14 @@ def run_refresh(
         return _refresh(sec, warehouse_db, instance, progress, log_level)
 
 
+def register_universe(sec: SecResource, instance: dg.DagsterInstance) -> list[str]:
+    """The configured companies as partition keys, each registered in the instance if it is not yet."""
+    keys = [company.partition_key for company in sec.resolve_universe()]
+    known = set(instance.get_dynamic_partitions(company_partitions.name))
+    instance.add_dynamic_partitions(company_partitions.name, [key for key in keys if key not in known])
+    return keys
+
+
 def _refresh(
     sec: SecResource,
     warehouse_db: WarehouseResource,
@@ -69,9 +77,7 @@ def _refresh(
 ) -> RefreshReport:
     """A company that fails does not stop the others; the build then uses what is stored."""
     defs = build_definitions(sec, warehouse_db)
-    companies = sec.resolve_universe()
-    keys = [c.partition_key for c in companies]
-    instance.add_dynamic_partitions(company_partitions.name, keys)
+    keys = register_universe(sec, instance)
     report = RefreshReport()
     quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     refresh_job = defs.resolve_job_def("refresh_companies")
@@ -83,13 +89,20 @@ def _refresh(
             metadata = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
             report.companies[key] = (
                 f"companyfacts {metadata[FACTS_KEY]['status'].value}, "
-                f"{metadata[FILINGS_KEY]['parsed'].value} filing documents"
+                + query.counted(metadata[FILINGS_KEY]['parsed'].value, "filing document")
             )
         else:
             report.failures[key] = _first_error(result)
         progress(f"[{number}/{len(keys)}] {key}: {report.companies.get(key) or 'FAILED ' + report.failures[key]}")
+    _build(defs, warehouse_db, instance, quiet, report)
+    return report
+
+
+def _build(defs: dg.Definitions, warehouse_db: WarehouseResource, instance: dg.DagsterInstance, run_config: dict,
+           report: RefreshReport) -> None:
+    """The build job (the one every Dagster run of the warehouse goes through), its outcome into report."""
     build = defs.resolve_job_def("build_warehouse").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet
+        instance=instance, raise_on_error=False, run_config=run_config
     )
     report.build_ok = build.success
     report.build = publish.read_record(warehouse_db.path())
@@ -101,6 +114,32 @@ def _refresh(
             failures = evaluation.metadata.get("failures")
             report.failed_checks.append(
                 f"{key.asset_key.to_user_string()}:{key.name} ({evaluation.severity.value}, "
-                f"{failures.value if failures else '?'} rows)"
+                + (query.counted(failures.value, "row") if failures else "? rows") + ")"
             )
-    return report
+
+
+def remove_company(sec: SecResource, warehouse_db: WarehouseResource, instance: dg.DagsterInstance, item: str,
+                   log_level: str = "WARNING") -> tuple[dict, RefreshReport]:
+    """Take one stored company (ticker or CIK) out: its partitions, its Dagster partition, and, by a
+    build, its rows. Its raw SEC copies stay (a cache, re-used if it is added again). Returns its
+    partition record and the build's report."""
+    settings = sec.settings()
+    facts_store, filings_store = (settings.partition_store(name) for name in ("facts_parquet", "filings_parquet"))
+    stored = fact_partitions.records(facts_store)
+    key = item.strip().upper()
+    match = stored[(stored["ticker"].fillna("").str.upper() == key)
+                   | (stored["cik"] == (universe.normalize_cik(key) if key.removeprefix("CIK").isdigit() else ""))]
+    if match.empty:
+        names = ", ".join(sorted(t or c for t, c in zip(stored["ticker"].fillna(""), stored["cik"]))) or "none"
+        raise universe.UnknownCompany(f"{item!r} is not a stored company; stored: {names}")
+    record = match.iloc[0].to_dict()
+    with warehouse.refresh_lock(warehouse_db.path()):
+        fact_partitions.delete(facts_store, record["cik"])
+        filing_partitions.delete(filings_store, record["cik"])
+        partition_key = record["ticker"] or record["cik"]
+        if instance.has_dynamic_partition(company_partitions.name, partition_key):
+            instance.delete_dynamic_partition(company_partitions.name, partition_key)
+        report = RefreshReport()
+        _build(build_definitions(sec, warehouse_db), warehouse_db, instance,
+               {"loggers": {"console": {"config": {"log_level": log_level}}}}, report)
+    return record, report

@@ -15,6 +15,8 @@ import duckdb
 import openpyxl
 import pytest
 
+import reliability_log
+
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 CAPEXWATCH = str(Path(sys.executable).parent / "capexwatch")
@@ -78,7 +80,7 @@ def test_sql_prints_readable_tables_and_machine_formats(refreshed):
     statement = "select ticker, fiscal_year, capex, capex_intensity from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025"
     table = run(warehouse_dir, "sql", statement)
     assert table.returncode == 0
-    assert table.stdout.splitlines()[2].split() == ["GOOGL", "2025", "91,447,000,000", "0.227"]
+    assert table.stdout.splitlines()[2].split() == ["GOOGL", "2025", "91,447,000,000", "22.7%"]
     as_json = json.loads(run(warehouse_dir, "sql", statement, "--format", "json").stdout)
     assert as_json == [{"ticker": "GOOGL", "fiscal_year": 2025, "capex": 91447000000.0, "capex_intensity": pytest.approx(0.22700801)}]
     as_csv = run(warehouse_dir, "sql", statement, "--format", "csv").stdout.splitlines()
@@ -171,12 +173,21 @@ def test_companies_and_status(refreshed):
     assert "10-Q 0000320193-26-000013 (filed date unknown offline)" in companies["AAPL"] and "2026-03-28" in companies["AAPL"]
     status = run(warehouse_dir, "status")
     assert status.returncode == 0
-    assert "core/metric_values:capex_non_negative" in status.stdout and "FAILED: 7 rows" in status.stdout
-    assert status.stdout.count("passed") == 12 and "FAILED: 14 rows" in status.stdout
+    checks = {line.split()[0]: line.split()[1:] for line in status.stdout.split("\nchecks:\n")[1].splitlines()[2:]}
+    assert checks["core/metric_values:capex_non_negative"] == ["ERROR", "0", "passed"]
+    assert checks["marts/quarterly:staleness"] == ["WARN", "7", "FAILED"]
+    assert checks["core/metric_spans:unplaced_metric_facts"] == ["WARN", "14", "FAILED"]
+    assert sum(verdict[-1] == "passed" for verdict in checks.values()) == 12
+    # freshness is worded by source, as the summary is: Amazon has no companyfacts offline but three
+    # filing documents and a fiscal year to December 2025 (it used to read as "no offline data" alone)
+    freshness = status.stdout.split("freshness")[1].split("\n\n")[0]
+    [amazon] = [line for line in freshness.splitlines() if line.startswith("AMZN")]
+    assert amazon.split() == ["AMZN", "0001018724", "no", "offline", "data", "3", "2025-12-31"]
 
 
 def test_every_command_has_help():
-    for command in ([], ["refresh"], ["summary"], ["sql"], ["export"], ["companies"], ["status"]):
+    for command in ([], ["refresh"], ["summary"], ["sql"], ["export"], ["companies"], ["companies", "remove"],
+                    ["status"], ["tables"], ["describe"], ["metrics"], ["ask"], ["ui"]):
         result = subprocess.run([CAPEXWATCH, *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and result.stdout.startswith("Usage: capexwatch")
 
@@ -269,3 +280,191 @@ def test_csv_and_json_are_plain_and_an_export_matches_sql_format_csv(refreshed, 
     as_json = json.loads(run(warehouse_dir, "sql", "select period_end, capex from marts.annual "
                                               "where ticker = 'AAPL' and fiscal_year = 2007", "--format", "json").stdout)
     assert as_json == [{"period_end": "2007-09-29", "capex": 735000000}]
+
+
+# --- recovery, the universe, discoverability, readable output (issue 13) ------------------------------
+
+def _copy(refreshed, tmp_path: Path) -> Path:
+    """A private copy of the refreshed warehouse folder (database, partitions, raw zone)."""
+    warehouse_dir, _ = refreshed
+    shutil.copytree(warehouse_dir, tmp_path / "wh")
+    return tmp_path / "wh"
+
+
+def _fingerprint(database: Path) -> dict:
+    from pipelines.lib import warehouse
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return warehouse.fingerprint(conn)
+
+
+def test_refresh_rebuilds_an_unreadable_warehouse_from_the_stored_partitions(refreshed, tmp_path):
+    """An empty or truncated warehouse file used to fail every refresh ("keeps its last good state", which
+    was the damaged file) and every read command with no hint."""
+    copy = _copy(refreshed, tmp_path)
+    database = copy / "capexwatch.duckdb"
+    good, size = _fingerprint(database), database.stat().st_size
+    # a truncated file is caught by its size, or by DuckDB failing to read its catalog, wherever that lies
+    for damage, said in ((b"", ("not a valid DuckDB database file",)),
+                         (database.read_bytes()[: size // 2], (f"truncated: {size // 2:,} bytes of the {size:,}",
+                                                               "Could not read enough bytes"))):
+        database.write_bytes(damage)
+        error = _one_error_line(run(copy, "sql", "select * from marts.annual"))
+        assert error.endswith("The warehouse file is damaged: `capexwatch refresh` rebuilds it from the stored partitions.")
+        rebuilt = run(copy, "refresh", "--ticker", "GOOGL")
+        assert rebuilt.returncode == 0, rebuilt.stdout[-2000:]
+        [line] = [line for line in rebuilt.stdout.splitlines() if "rebuilt from the stored partitions" in line]
+        assert any(reason in line for reason in said) and "kept as capexwatch.duckdb.unreadable-" in line
+        assert _fingerprint(database) == good  # every company, from the partitions alone
+        kept = copy / line.rsplit("kept as ", 1)[1]
+        assert kept.read_bytes() == damage  # the damaged file is set aside, not deleted
+        kept.unlink()
+    forced = run(copy, "refresh", "--ticker", "GOOGL", "--rebuild")
+    assert "rebuilt from the stored partitions: asked to rebuild (--rebuild)" in forced.stdout
+    assert _fingerprint(database) == good
+    reliability_log.record("publication", "warehouse file unreadable (empty; truncated to half)",
+                           "set aside, rebuilt from the stored partitions: identical tables", tried=2)
+
+
+def test_a_cik_is_checked_before_it_joins_and_companies_remove_takes_one_out(refreshed, tmp_path):
+    """`refresh --ticker 9999999999` used to exit 0 and leave the CIK in every later summary; nothing
+    removed a company."""
+    copy = _copy(refreshed, tmp_path)
+    assert _one_error_line(run(copy, "refresh", "--ticker", "9999999999")) == (
+        "Error: CIK 9999999999 is not in the ticker map and the offline snapshot holds nothing for it: check the "
+        "number (EDGAR's company search shows every filer's CIK), or refresh it with --mode live")
+    assert not (copy / "facts_parquet/cik=9999999999").exists()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    registered = run(copy, "refresh", "--ticker", "AMZN", DAGSTER_HOME=str(home))
+    assert registered.returncode == 0
+    removed = run(copy, "companies", "remove", "amzn", DAGSTER_HOME=str(home))
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.startswith("removed AMZN (Amazon.com Inc, CIK 0001018724): its partitions are deleted")
+    assert "is in the configured universe, so the next `capexwatch refresh` adds it back" in removed.stdout
+    companies = run(copy, "companies", "--format", "csv").stdout
+    assert "AMZN" not in companies and "GOOGL" in companies
+    with duckdb.connect(str(copy / "capexwatch.duckdb"), read_only=True) as conn:
+        for table in ("core.companies", "core.filings", "core.filing_facts", "core.reported_measures", "marts.annual"):
+            assert conn.execute(f"select count(*) from {table} where cik = '0001018724'").fetchone() == (0,), table
+    assert not list(copy.glob("*_parquet/**/*0001018724*"))
+    assert (copy / "raw/www.sec.gov").exists()  # raw SEC copies are a cache, kept
+    check = subprocess.run([sys.executable, "-c", "import dagster as dg; print(dg.DagsterInstance.get()"
+                            ".get_dynamic_partitions('company'))"], capture_output=True, text=True,
+                           env={**os.environ, "DAGSTER_HOME": str(home)})
+    assert check.stdout.strip() == "[]"  # its Dagster partition is gone too
+    assert _one_error_line(run(copy, "companies", "remove", "AMZN")).startswith(
+        "Error: 'AMZN' is not a stored company; stored: AAPL, GOOGL, META, MSFT, NVDA, ORCL")
+    quiet = run(copy, "companies", "remove", "META", CAPEXWATCH_UNIVERSE="GOOGL")
+    assert quiet.returncode == 0 and "configured universe" not in quiet.stdout
+
+
+def test_tables_describe_metrics_and_the_readme_questions_by_name(refreshed):
+    warehouse_dir, _ = refreshed
+    listing = {row["table"]: row for row in json.loads(run(warehouse_dir, "tables", "--format", "json").stdout)}
+    assert listing["marts.quarterly"]["grain"] == "cik x fiscal_year x fiscal_quarter"
+    assert listing["main.capex_intensity"]["type"] == "view"
+    with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
+        assert listing["marts.quarterly"]["rows"] == conn.execute("select count(*) from marts.quarterly").fetchone()[0]
+        # the same text any DuckDB client reads
+        assert conn.execute("select comment from duckdb_columns() where schema_name = 'marts' and "
+                            "table_name = 'annual' and column_name = 'capex_to_da'").fetchone() == (
+            "capex / d_and_a (a multiple: 4.3 is 4.3x)",)
+    assert all(row["description"] for row in listing.values())
+    for table in [name for name in listing if name.startswith(("marts.", "main."))]:
+        columns = json.loads(run(warehouse_dir, "describe", table, "--format", "json").stdout)
+        assert [c["column"] for c in columns if not c["meaning"]] == [], table  # every column explained
+    described = run(warehouse_dir, "describe", "annual").stdout.splitlines()
+    assert described[0].startswith("marts.annual (table, 64 rows): Capex, cash flow and cash-conversion metrics")
+    assert described[1] == "grain: cik x fiscal_year x fiscal_quarter"
+    metrics = {row["metric"]: row for row in json.loads(run(warehouse_dir, "metrics", "--format", "json").stdout)}
+    assert metrics["capex"]["concepts"].startswith("us-gaap:PaymentsToAcquirePropertyPlantAndEquipment;")
+    assert "AMZN: us-gaap:PaymentsToAcquireProductiveAssets" in metrics["capex"]["concepts"]
+    assert metrics["capex_to_da"]["unit"] == "a multiple: 4.3 is 4.3x" and metrics["fcf"]["definition"] == "ocf - capex"
+    questions = run(warehouse_dir, "ask", "--format", "csv").stdout.splitlines()
+    assert len(questions) == 11 and questions[1].startswith("above-early-cloud,")
+    readme = "\n".join(line.strip() for line in
+                       (Path(__file__).resolve().parent.parent / "README.md").read_text().splitlines())
+    for line in questions[1:]:
+        name = line.split(",")[0]
+        asked = run(warehouse_dir, "ask", name, "--format", "csv")
+        query_file = Path(__file__).resolve().parent.parent / "sql/questions" / f"{name}.sql"
+        assert asked.stdout == run(warehouse_dir, "sql", "--file", str(query_file), "--format", "csv").stdout
+        body = run(warehouse_dir, "ask", name, "--show").stdout.strip()
+        assert f"capexwatch ask {name}" in readme and body in readme, name  # the README shows what runs
+    leaders = run(warehouse_dir, "ask", "capex-leaders").stdout
+    assert "GOOGL     2026-03-31              26.0%  above early cloud (15 %+)" in leaders
+
+
+def test_tables_for_reading_and_files_for_programs(refreshed):
+    warehouse_dir, _ = refreshed
+    statement = ("select ticker, fiscal_year, capex, capex_intensity, capex_to_da from marts.annual "
+                 "where ticker = 'GOOGL' and fiscal_year = 2025")
+    lines = run(warehouse_dir, "sql", statement).stdout.splitlines()
+    assert lines[0].split() == ["ticker", "fiscal_year", "capex", "capex_intensity", "capex_to_da"]
+    # numbers right-aligned under their headers; a ratio as a percentage, a multiple as 4.3x
+    assert lines[2] == "GOOGL              2025  91,447,000,000              22.7%           4.3x"
+    billions = run(warehouse_dir, "sql", statement, "--units", "B").stdout.splitlines()
+    assert billions[0].split()[2:4] == ["capex", "($B)"] and billions[2].split()[2] == "91.4"
+    assert _one_error_line(run(warehouse_dir, "sql", statement, "--units", "B", "--format", "csv")).startswith(
+        "Error: --units is for reading (table, markdown); csv keeps whole USD")
+    summary = {row["ticker"]: row for row in json.loads(run(warehouse_dir, "summary", "--format", "json").stdout)}
+    assert summary["GOOGL"]["capex"] == 35_674_000_000 and summary["AMZN"]["companyfacts"] == "no offline data"
+    assert "capex $35,674.0M  revenue $109,896.0M" in run(warehouse_dir, "summary", "--units", "M").stdout
+    status = json.loads(run(warehouse_dir, "status", "--format", "json").stdout)
+    assert status["last_build"]["status"] == "published" and len(status["checks"]) == 14
+    assert {row["ticker"] for row in status["freshness"]} == {"AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "ORCL"}
+    assert run(warehouse_dir, "status", "--format", "csv").stdout.splitlines()[0] == "check,severity,failures,result"
+    for statement, said in (("checkpoint", "CHECKPOINT writes the warehouse file"),
+                            ("analyze", "ANALYZE updates the warehouse's statistics")):  # were CALL and VACUUM
+        assert said in _one_error_line(run(warehouse_dir, "sql", statement))
+
+
+def test_export_out_follows_the_file_name_and_refuses_the_ambiguous(refreshed, tmp_path):
+    warehouse_dir, _ = refreshed
+    assert run(warehouse_dir, "export", "--out", str(tmp_path)).stdout.strip() == f"wrote {tmp_path / 'capexwatch.xlsx'}"
+    one = run(warehouse_dir, "export", "--out", str(tmp_path / "q.csv"), "--table", "quarterly")
+    assert one.returncode == 0 and (tmp_path / "q.csv").read_text().startswith("ticker,cik,company,")
+    assert (tmp_path / "q.csv").is_file()  # a file, not a directory named q.csv
+    assert _one_error_line(run(warehouse_dir, "export", "--out", str(tmp_path / "all.csv"))) == (
+        f"Error: --out {tmp_path / 'all.csv'} is one .csv file but 6 tables are exported; name a directory, "
+        "or export one --table")
+    assert "make them agree" in _one_error_line(
+        run(warehouse_dir, "export", "--format", "parquet", "--out", str(tmp_path / "q.csv")))
+    assert "'.txt' is not a format" in _one_error_line(run(warehouse_dir, "export", "--out", str(tmp_path / "x.txt")))
+
+
+def test_counts_read_as_english_and_a_mistyped_snapshot_is_one_error(refreshed, tmp_path):
+    _, result = refreshed
+    assert "META: companyfacts no offline data, 1 filing document\n" in result.stdout  # was "1 filing documents"
+    assert "failed on 1 rows" not in result.stdout
+    error = _one_error_line(run(tmp_path, "refresh", CAPEXWATCH_SNAPSHOT_DIR=str(tmp_path / "snapshto")))
+    assert error.startswith(f"Error: CAPEXWATCH_SNAPSHOT_DIR {tmp_path / 'snapshto'} does not exist")  # was a failure per company
+
+
+def test_ui_starts_dagster_with_the_company_partitions_registered(tmp_path):
+    """A fresh `dagster dev` showed no company partitions until its sensor ran, and a notice that `dg dev`
+    supersedes it."""
+    import socket
+    import time
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if k not in ("SEC_USER_AGENT", "CAPEXWATCH_MODE", "DAGSTER_HOME")}
+    environment["CAPEXWATCH_WAREHOUSE_DIR"] = str(tmp_path)
+    log = tmp_path / "ui.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([CAPEXWATCH, "ui", "--port", str(port)], stdout=output, stderr=subprocess.STDOUT,
+                                   env=environment, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while "Serving dagster-webserver" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(1)
+        text = log.read_text()
+        assert "Serving dagster-webserver" in text, text
+        assert f"DAGSTER_HOME={tmp_path / '.dagster_home'}; company partitions: MSFT, AMZN, GOOGL, META, ORCL, NVDA, AAPL" in text
+        assert "SupersessionWarning" not in text and "dg dev" not in text
+        assert "No dagster instance configuration file" not in text  # the project's instance settings
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=60)

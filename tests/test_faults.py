@@ -104,7 +104,7 @@ def with_fault(baseline, fake, tmp_path, path: str, faults: list[Fault]):
 @pytest.mark.parametrize("name", list(RETRIED))
 def test_transient_faults_are_retried_and_survived(baseline, fake, tmp_path, name):
     before, report, after, again, rate = with_fault(baseline, fake, tmp_path, FACTS, RETRIED[name])
-    assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
+    assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing document"}
     assert after == before and again.ok and rate <= 10
     reliability_log.record("fault", name, "retried, survived", peak_rate=rate)
 
@@ -123,7 +123,7 @@ def test_persistent_faults_fail_clearly_and_lose_nothing(baseline, fake, tmp_pat
 def test_a_truncated_document_is_refused_and_the_rest_loads(baseline, fake, tmp_path):
     before, report, after, again, rate = with_fault(baseline, fake, tmp_path, DOCUMENT, [Fault(truncate=True)] * 3)
     assert report.companies == {"GOOGL": "companyfacts loaded, 0 filing documents"} and report.build_ok
-    assert after[1] == before[1] and again.ok and again.companies["GOOGL"].endswith("1 filing documents")
+    assert after[1] == before[1] and again.ok and again.companies["GOOGL"].endswith("1 filing document")
     reliability_log.record("fault", "truncated filing document", "failed clearly for that document, rest loaded",
                            peak_rate=rate)
 

@@ -115,7 +115,7 @@ def test_bad_documents_are_recorded_and_never_stop_the_rest(tmp_path):
     _, warehouse_db = offline_resources(tmp_path / "wh")
     sec = SecResource(mode="offline", warehouse_dir=str(tmp_path / "wh"), snapshot_dir=str(snapshot), tickers=["NVDA", "AAPL"])
     report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
-    assert report.ok and report.companies["NVDA"] == "companyfacts loaded, 1 filing documents"
+    assert report.ok and report.companies["NVDA"] == "companyfacts loaded, 1 filing document"
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         statuses = dict(conn.execute("select accn, status from core.filings").fetchall())
         assert statuses["0001045810-25-000023"] == "parsed"

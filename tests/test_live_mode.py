@@ -23,6 +23,7 @@ from fake_sec import FakeSec
 from pipelines.definitions import build_definitions
 from pipelines.defs.automation import new_filings
 from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.lib import universe
 from pipelines.lib.settings import SNAPSHOT_DIR
 from pipelines.refresh import run_refresh
 
@@ -77,7 +78,7 @@ def test_live_refresh_lands_raw_files_and_builds_the_marts(sec_root, tmp_path):
         sec = live_sec(fake, tmp_path)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
         report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
-        assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
+        assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing document"}
         assert {r.path for r in fake.requests} == {
             "/files/company_tickers.json", "/api/xbrl/companyfacts/CIK0001652044.json",
             "/submissions/CIK0001652044.json", "/" + GOOGL_10K_2024,
@@ -108,15 +109,23 @@ def test_sensor_requests_a_refresh_only_for_a_new_periodic_filing(sec_root, tmp_
         assert [r.run_key for r in later.run_requests] == ["GOOGL:0001652044-26-000048"]
 
 
-def test_unknown_cik_in_live_mode_fails_that_company_only(sec_root, tmp_path):
+def test_a_cik_outside_the_ticker_map_is_confirmed_by_sec_before_it_joins(sec_root, tmp_path):
+    """A CIK SEC does not know used to be added (and stay in every later summary); now SEC's submissions
+    feed must know it, and names it."""
+    feed = json.loads(submissions_feed([("0000000002-26-000001", "10-K", "2026-02-01", "2025-12-31")]))
+    (sec_root / "submissions/CIK0000000002.json").write_text(json.dumps({**feed, "cik": "0000000002",
+                                                                         "name": "Test Filer Inc."}))
     with FakeSec(sec_root) as fake:
-        sec = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"),
-                          tickers=["GOOGL", "0000000001"], data_url=fake.url, www_url=fake.url, filing_years=50)
+        sec = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL", "0000000002"],
+                          data_url=fake.url, www_url=fake.url, filing_years=50)
+        assert [(c.ticker, c.cik, c.name) for c in sec.resolve_universe()] == [
+            ("GOOGL", "0001652044", "Alphabet Inc"), ("", "0000000002", "Test Filer Inc.")]
+        unknown = SecResource(mode="live", warehouse_dir=str(tmp_path / "wh"), tickers=["GOOGL", "0000000001"],
+                              data_url=fake.url, www_url=fake.url, filing_years=50)
         warehouse_db = WarehouseResource(database_path=str(tmp_path / "wh/capexwatch.duckdb"))
-        report = run_refresh(sec, warehouse_db, dg.DagsterInstance.ephemeral())
-    assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
-    assert "HTTP 404" in report.failures["0000000001"] and "CIK0000000001.json" in report.failures["0000000001"]
-    assert report.build_ok and not report.ok
+        with pytest.raises(universe.UnknownCompany, match=r"CIK 0000000001 is not an SEC filer: .*HTTP 404"):
+            run_refresh(unknown, warehouse_db, dg.DagsterInstance.ephemeral())
+    assert not (tmp_path / "wh/facts_parquet").exists()  # nothing stored for either company
 
 
 def test_snapshot_copy_is_unmodified():

@@ -13,11 +13,11 @@ def test_refresh_succeeds_and_every_blocking_check_passes(built):
     _, report = built
     assert report.ok, report
     assert report.companies == {
-        "MSFT": "companyfacts no offline data, 1 filing documents",
+        "MSFT": "companyfacts no offline data, 1 filing document",
         "AMZN": "companyfacts no offline data, 3 filing documents",
-        "GOOGL": "companyfacts loaded, 1 filing documents",
-        "META": "companyfacts no offline data, 1 filing documents",
-        "ORCL": "companyfacts no offline data, 1 filing documents",
+        "GOOGL": "companyfacts loaded, 1 filing document",
+        "META": "companyfacts no offline data, 1 filing document",
+        "ORCL": "companyfacts no offline data, 1 filing document",
         "NVDA": "companyfacts loaded, 2 filing documents",
         "AAPL": "companyfacts loaded, 2 filing documents",
     }

@@ -203,7 +203,7 @@ def test_live_a_changed_stored_file_is_fetched_again_unconditionally(googl_fake,
                        else good.replace(b"52,535", b"52,536", 1))
     first = len(googl_fake.requests)
     report = run_refresh(*live(googl_fake, directory, "GOOGL"), dg.DagsterInstance.ephemeral())
-    assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"}
+    assert report.ok and report.companies == {"GOOGL": "companyfacts loaded, 1 filing document"}
     assert stored.read_bytes() == good  # restored to what SEC sends
     assert json.loads(stored.with_name(stored.name + ".meta.json").read_text())["sha256"] == sha256(stored)
     refetch = [r for r in googl_fake.requests[first:] if r.path == "/" + STORED[kind].split("/", 1)[1]]
@@ -242,7 +242,7 @@ def aapl(tmp_path_factory):
             pytest.MonkeyPatch.context() as environment:
         environment.setenv("SEC_USER_AGENT", UA)  # a module fixture runs before the per-test one
         report = run_refresh(*live(fake, directory, "AAPL"), dg.DagsterInstance.ephemeral())
-        assert report.ok and report.companies == {"AAPL": "companyfacts loaded, 1 filing documents"}
+        assert report.ok and report.companies == {"AAPL": "companyfacts loaded, 1 filing document"}
         yield fake, other, directory, fingerprint(directory / "capexwatch.duckdb")
 
 

@@ -169,7 +169,7 @@ def test_malformed_json_fails_that_company_with_a_message_naming_it(bad_data):
     assert list(report.failures) == ["NVDA"]
     assert report.failures["NVDA"].startswith(
         "InvalidResponse: https://data.sec.gov/api/xbrl/companyfacts/CIK0001045810.json: not valid JSON")
-    assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing documents"} and report.build_ok
+    assert report.companies == {"GOOGL": "companyfacts loaded, 1 filing document"} and report.build_ok
     raw = database.parent / "raw" / NVDA
     assert json.loads(raw.read_bytes())["cik"] == 1045810  # the good copy stored by the first refresh is kept
     reliability_log.record("bad data", "malformed JSON", "rejected: company fails with the URL and cause")
@@ -213,11 +213,11 @@ def test_warnings_are_published_and_listed(bad_data):
 def test_an_error_check_stops_publication_and_status_shows_the_rows(blocked):
     report, database, published = blocked
     failed = {entry.split(" (")[0]: entry for entry in report.failed_checks}
-    assert failed["core/metric_values:capex_non_negative"] == "core/metric_values:capex_non_negative (ERROR, 1 rows)"
+    assert failed["core/metric_values:capex_non_negative"] == "core/metric_values:capex_non_negative (ERROR, 1 row)"
     # the conflicting duplicate is resolved by its rule and listed as a warning, not the reason for refusal
-    assert failed["core/conflicting_facts:conflicting_duplicates"] == "core/conflicting_facts:conflicting_duplicates (WARN, 1 rows)"
+    assert failed["core/conflicting_facts:conflicting_duplicates"] == "core/conflicting_facts:conflicting_duplicates (WARN, 1 row)"
     assert not report.ok and not report.build_ok and report.build.status == "refused"
-    assert "capex_non_negative failed on 1 rows" in report.build_error
+    assert "capex_non_negative failed on 1 row" in report.build_error
     assert fingerprint(database) == published  # the previous warehouse stays, negative capex unpublished
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select min(value) from core.metric_values where metric = 'capex'").fetchone()[0] >= 0
@@ -226,7 +226,7 @@ def test_an_error_check_stops_publication_and_status_shows_the_rows(blocked):
     assert "NOT PUBLISHED (a blocking check failed)" in status.stdout
     [negative] = [o for o in report.build.checks if o.check == "core/metric_values:capex_non_negative"][0].rows
     assert negative["value"] < 0 and negative["fiscal_year"] == 2026
-    block = status.stdout.split("check core/metric_values:capex_non_negative (ERROR) failed on 1 rows")[1]
+    block = status.stdout.split("check core/metric_values:capex_non_negative (ERROR) failed on 1 row")[1]
     assert f"{negative['value']:,.0f}" in block.split("check ")[0]  # the offending row itself
     reliability_log.record("bad data", "negative (sign-flipped) capex",
                            "refused by capex_non_negative (error): not published", lost=0)

@@ -102,10 +102,10 @@ def test_settings_sessions_and_extensions_are_refused(warehouse_dir, tmp_path):
         "(SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE or EXPLAIN)")
     attacks = {
         "SET threads = 1": "SET", "RESET threads": "SET", "SET VARIABLE x = 1": "SET",
-        "USE memory": "SET", "PRAGMA enable_profiling": "PRAGMA", "PRAGMA version": "PRAGMA",
+        "USE memory": "USE changes the session's default schema;", "PRAGMA enable_profiling": "PRAGMA", "PRAGMA version": "PRAGMA",
         "CALL pragma_version()": "CALL", f"ATTACH '{tmp_path}/other.duckdb' AS other": "ATTACH",
         "DETACH capexwatch": "DETACH", "INSTALL httpfs": "INSTALL or LOAD", "LOAD httpfs": "INSTALL or LOAD",
-        "BEGIN TRANSACTION": "TRANSACTION", "CHECKPOINT": "CALL", "PREPARE p AS SELECT 1": "PREPARE",
+        "BEGIN TRANSACTION": "TRANSACTION", "CHECKPOINT": "CHECKPOINT writes the warehouse file;", "PREPARE p AS SELECT 1": "PREPARE",
         "EXPLAIN ANALYZE SET threads = 1": "SET",
     }
     for statement, kind in attacks.items():

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import functools
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ContextManager, Iterator
@@ -12,8 +13,8 @@ import duckdb
 import pydantic
 
 from pipelines.lib import companyfacts, documents, publish, settings as settings_lib, submissions, universe, warehouse
-from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source
-from pipelines.lib.sec_client import SecClient, user_agent_receivers
+from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source, url_to_relpath
+from pipelines.lib.sec_client import SecClient, SecNotFound, user_agent_receivers
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,12 +34,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
     database_path: str | None = None
     build_wait_seconds: float = 600.0  # how long a build waits for another build of the same warehouse
+    rebuild: bool = False  # start from nothing and reload every stored partition (an unreadable file always is)
 
     def path(self) -> Path:
         return Path(self.database_path) if self.database_path else settings_lib.load_settings().database_path
 
     def build(self) -> ContextManager[publish.PrivateBuild]:
-        return publish.private_build(self.path(), self.build_wait_seconds)
+        return publish.private_build(self.path(), self.build_wait_seconds, self.rebuild)
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -80,6 +82,8 @@ class SecResource(dg.ConfigurableResource):
             "partitions_url": self.partitions_url,
         }
         resolved = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+        if resolved.mode == "offline":
+            settings_lib.require_snapshot(resolved.snapshot_dir)
         if resolved.mode == "live":
             resolved = dataclasses.replace(resolved, user_agent=settings_lib.validate_user_agent(resolved.user_agent))
         return resolved
@@ -170,5 +174,28 @@ class SecResource(dg.ConfigurableResource):
         return universe.parse_company_tickers(raw.path.read_bytes()) + universe.bundled_map()
 
     def resolve_universe(self) -> list[universe.Company]:
+        """The configured companies; a CIK outside the ticker map joins only once confirmed."""
         items = self.settings().universe or universe.default_universe()
-        return universe.resolve(items, self.known_companies())
+        known = self.known_companies()
+        mapped = {company.cik for company in known}
+        return [c if c.cik in mapped else self.confirm_filer(c.cik) for c in universe.resolve(items, known)]
+
+    def confirm_filer(self, cik: str) -> universe.Company:
+        """A CIK the ticker map does not know, checked before anything is stored for it: live, SEC
+        must have its submissions (which name it); offline, the snapshot or an earlier live run
+        must hold its data."""
+        current = self.settings()
+        if current.mode == "offline":
+            snapshot_facts = current.snapshot_dir / url_to_relpath(self.companyfacts_url(cik))
+            if snapshot_facts.is_file() or self.raw_store().read_meta(self.companyfacts_url(cik)) \
+                    or self.discover_filings(cik):
+                return universe.Company("", cik, f"CIK {cik}")
+            raise universe.UnknownCompany(
+                f"CIK {cik} is not in the ticker map and the offline snapshot holds nothing for it: check the "
+                "number (EDGAR's company search shows every filer's CIK), or refresh it with --mode live")
+        try:
+            feed = json.loads(self._feed(cik))
+        except SecNotFound as exc:
+            raise universe.UnknownCompany(f"CIK {cik} is not an SEC filer: SEC has no submissions for it "
+                                          "(HTTP 404); check the number") from exc
+        return universe.Company("", cik, str(feed.get("name") or f"CIK {cik}"))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, evaluate, result
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import concepts, fact_partitions, filing_partitions, publish, warehouse
+from pipelines.lib import catalog, concepts, fact_partitions, filing_partitions, publish, query, warehouse
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
@@ -64,12 +64,6 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
 }
 
 
-def describe(name: str) -> str:
-    """The SQL file's header comment is the asset's description."""
-    header = [line[2:].strip() for line in warehouse.sql_text(name).splitlines() if line.startswith("--")]
-    return " ".join(header)
-
-
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
     """Row count, the newest rows as a preview, and each company's latest headline metrics, which
     the Dagster UI plots across materializations."""
@@ -94,7 +88,7 @@ def table_spec(name: str, deps: list[str]) -> dg.AssetSpec:
     layer, table = name.split("/")
     return dg.AssetSpec([layer, table], deps=[dg.AssetKey(dep.split("/")) for dep in deps],
                         group_name={"staging": "core", "views": "marts"}.get(layer, layer),
-                        description=describe(name), kinds={"duckdb", "sql"})
+                        description=catalog.header_comment(name), kinds={"duckdb", "sql"})
 
 
 # Only the loaders read from outside the build (the companies' partitions); when those change, the
@@ -157,13 +151,14 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
                 PREPARE[name](conn)
             warehouse.run_sql(conn, name)
             metadata[tuple(name.split("/"))] = table_metadata(conn, warehouse.relation_name(name))
+        catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read
         outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
         build.record.checks = [outcome for _, outcome in outcomes]
         blocking = [outcome for outcome in build.record.checks if outcome.blocking]
         if blocking:
             yield from (result(check, outcome) for check, outcome in outcomes)
             raise publish.ChecksFailed(
-                "not published: " + "; ".join(f"{o.check} failed on {o.failures} rows" for o in blocking)
+                "not published: " + "; ".join(f"{o.check} failed on {query.counted(o.failures, 'row')}" for o in blocking)
                 + f"; {warehouse_db.path()} keeps its last published state")
         context.log.info(f"build {build.record.build_id}: {counts['filing_facts']} filing facts, "
                          f"{len(loaded)} companies reloaded")

@@ -41,6 +41,12 @@ def read_record(store: PartitionStore, cik: str) -> dict | None:
     return json.loads(content) if content is not None else None
 
 
+def delete(store: PartitionStore, cik: str) -> None:
+    """Remove a company's partition, its record first: the next build then drops it from core.facts."""
+    for relative in (record_path(cik), f"cik={cik}"):
+        store.delete(relative)
+
+
 def records(store: PartitionStore) -> pd.DataFrame:
     rows = [json.loads(content) for content in store.read_many(store.glob(f"cik=*/{RECORD}"))]
     return pd.DataFrame.from_records(rows, columns=list(RECORD_FIELDS))
@@ -48,16 +54,19 @@ def records(store: PartitionStore) -> pd.DataFrame:
 
 def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> list[str]:
     """Bring core.facts, core.rejected_facts and core.companies up to the partitions, in one
-    transaction, touching only companies whose record differs from what core.companies holds.
-    A company recorded without data keeps the facts it had. Returns the companies loaded."""
+    transaction, touching only companies whose record differs from what core.companies holds or
+    is gone. A company recorded without data keeps the facts it had. Returns the companies loaded."""
     conn.register("partition_records", records(store))
     store.attach(conn)
     rows = conn.execute(warehouse.sql_text("core/facts__changed_partitions")).fetchall()
     changed = [cik for cik, _ in rows]
     with_data = [cik for cik, loaded in rows if loaded]
+    removed = [cik for (cik,) in conn.execute(warehouse.sql_text("core/facts__removed_partitions")).fetchall()]
     conn.execute("set memory_limit = '512MB'")  # DuckDB spills past this: the load does not grow with the universe
     conn.execute("set preserve_insertion_order = false")  # rows have no order to keep; loads ~40 % faster
     with warehouse.transaction(conn):
+        if removed:
+            warehouse.run_sql(conn, "core/facts__delete_companies", ciks=removed)
         if with_data:
             warehouse.run_sql(conn, "core/facts__delete_companies", ciks=with_data)
             warehouse.run_sql(conn, "core/facts__from_parquet",

@@ -11,11 +11,19 @@ from pipelines.lib.partition_store import PartitionStore
 FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measures")
 
 
+def delete(store: PartitionStore, cik: str) -> None:
+    """Remove a company's filing partitions; the next build reloads the tables without them."""
+    for table in FILING_TABLES:
+        store.delete(f"{table}/cik={cik}.parquet")
+
+
 def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> dict[str, int]:
-    """Replace the four core filing tables with the partitions' rows, in one transaction; row counts."""
-    files = {table: store.glob(f"{table}/cik=*.parquet") for table in FILING_TABLES}
+    """Replace the four core filing tables with the partitions' rows, in one transaction; row counts.
+    A table no company has a partition for ends up empty (only Amazon has reported measures)."""
     with warehouse.transaction(conn):
         store.attach(conn)
-        if all(files.values()):
-            warehouse.run_sql(conn, "core/filing_tables__from_parquet", **files)
+        for table in FILING_TABLES:
+            conn.execute(f"delete from core.{table}")
+            if files := store.glob(f"{table}/cik=*.parquet"):
+                conn.execute(f"insert into core.{table} by name select * from read_parquet(?)", [files])
     return {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}

@@ -64,6 +64,11 @@ class PartitionStore:
         except FileNotFoundError:
             return None
 
+    def delete(self, relative: str) -> None:
+        """Remove a file, or a folder with what it holds, if it is there."""
+        if self.fs.exists(self.path(relative)):
+            self.fs.rm(self.path(relative), recursive=True)
+
     def exists(self, relative: str) -> bool:
         return self.fs.exists(self.path(relative))
 

@@ -53,6 +53,7 @@ class BuildRecord:
     status: str = "building"  # -> published | refused (blocking checks) | failed (an error)
     finished_at: str | None = None
     error: str | None = None
+    rebuilt: str | None = None  # why the build started from nothing instead of the published file
     checks: list[CheckOutcome] = dataclasses.field(default_factory=list)
 
 
@@ -77,17 +78,25 @@ def read_record(published: Path) -> BuildRecord | None:
 
 
 @contextmanager
-def private_build(published: Path, wait_seconds: float = 0) -> Iterator[PrivateBuild]:
+def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = False) -> Iterator[PrivateBuild]:
     """Yield a read-write connection to a fresh private copy of the published warehouse; when the
-    block ends without an error, publish the copy. Raise ChecksFailed inside the block to refuse."""
+    block ends without an error, publish the copy. Raise ChecksFailed inside the block to refuse.
+
+    The copy starts empty (the build then reloads every stored partition) when asked to (rebuild)
+    or when the published file is unreadable; an unreadable file is kept aside, not deleted."""
     copy = published.with_name(f".{published.name}.building")
     record = BuildRecord(build_id=uuid.uuid4().hex[:12], started_at=_now())
     with _build_lock(published, wait_seconds):
         _write_record(published, record)  # a build killed midway is seen as one that never finished
         try:
+            damage = unreadable(published)
+            if damage:
+                record.rebuilt = f"{published} was unreadable ({damage}); kept as {_set_aside(published).name}"
+            elif rebuild and published.exists():
+                record.rebuilt = "asked to rebuild (--rebuild)"
             # no writer from the copy to the rename: what one wrote in between would be renamed away
             with _no_writer(published) as source:
-                _copy_published(source, published, copy)
+                _copy_published(None if rebuild else source, published, copy)
                 conn = warehouse.connect(copy)
                 try:
                     yield PrivateBuild(copy, conn, record)
@@ -105,6 +114,40 @@ def private_build(published: Path, wait_seconds: float = 0) -> Iterator[PrivateB
                 leftover.unlink(missing_ok=True)
             record.finished_at = _now()
             _write_record(published, record)
+
+
+def unreadable(path: Path) -> str | None:
+    """Why DuckDB cannot use the file (empty, not a DuckDB file, shorter than the blocks it lists,
+    a damaged header), or None: a lock held by another process is not damage."""
+    if not path.exists():
+        return None
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        return None if _is_lock(exc) else " ".join(str(exc).split())
+    try:
+        _, _, block_size, total_blocks, *_ = conn.execute("pragma database_size").fetchone()
+    finally:
+        conn.close()
+    expected = HEADER_BYTES + int(block_size) * int(total_blocks)
+    size = path.stat().st_size
+    return f"truncated: {size:,} bytes of the {expected:,} its blocks need" if size < expected else None
+
+
+HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
+
+
+def _is_lock(exc: Exception) -> bool:
+    return "lock" in str(exc).lower() or "different configuration" in str(exc)
+
+
+def _set_aside(path: Path) -> Path:
+    """Move an unreadable warehouse (and its WAL) out of the way, under a name that says what it is."""
+    aside = path.with_name(f"{path.name}.unreadable-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}")
+    if _wal(path).exists():
+        os.replace(_wal(path), _wal(aside))
+    os.replace(path, aside)
+    return aside
 
 
 def _build_lock(published: Path, wait_seconds: float) -> ContextManager[None]:
@@ -126,7 +169,7 @@ def _no_writer(published: Path) -> Iterator[BinaryIO | None]:
     try:
         conn = duckdb.connect(str(published), read_only=True)
     except (duckdb.IOException, duckdb.ConnectionException) as exc:
-        if "lock" not in str(exc).lower() and "different configuration" not in str(exc):
+        if not _is_lock(exc):
             raise
         raise WarehouseHeld(
             f"{published} is open for writing by another process ({_holder(exc)}); a build would drop "

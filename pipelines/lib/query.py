@@ -6,6 +6,7 @@ settings), so what slips past one lock meets the other."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
@@ -14,8 +15,14 @@ import pandas as pd
 from tabulate import tabulate
 
 from pipelines.lib import warehouse
+from pipelines.lib.settings import METRIC_DEFINITIONS_FILE
 
 FORMATS = ("table", "csv", "json", "markdown")
+UNITS = {"B": 1e9, "M": 1e6}  # --units: amounts in USD billions or millions, for reading
+CODES = ("fiscal_year", "fiscal_quarter", "cik")  # numbers that name something: 2025, not 2,025
+RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
+PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count", "duration_days", "weeks", "days_old", "facts",
+                 "rejected_facts", "quarters", "fiscal_years", "documents", "filing_documents", "failures")
 
 Kind = duckdb.StatementType
 READ_ONLY_KINDS = {Kind.SELECT, Kind.EXPLAIN}  # SELECT covers WITH, FROM-first, SHOW, DESCRIBE, SUMMARIZE
@@ -33,6 +40,13 @@ REFUSED = {  # what the statement would do, and what to use instead
     Kind.DETACH: ("DETACH closes a database", INSTEAD),
     Kind.LOAD: ("INSTALL or LOAD adds an extension", INSTEAD),
     Kind.MULTI: ("PIVOT without an IN list runs several statements", "list the values: PIVOT ... ON col IN (...)"),
+}
+REFUSED_WORDS = {  # statements DuckDB files under another kind (CHECKPOINT is a CALL, ANALYZE a VACUUM)
+    "CHECKPOINT": ("CHECKPOINT writes the warehouse file", INSTEAD),
+    "FORCE": ("FORCE CHECKPOINT writes the warehouse file", INSTEAD),
+    "ANALYZE": ("ANALYZE updates the warehouse's statistics", INSTEAD),
+    "VACUUM": ("VACUUM rewrites the warehouse's storage", INSTEAD),
+    "USE": ("USE changes the session's default schema", "name the schema in the query, e.g. marts.annual"),
 }
 
 
@@ -112,7 +126,8 @@ def check_one_read_only_query(sql: str) -> None:
     kind = _explained_kind(statement.query) if statement.type == Kind.EXPLAIN else statement.type
     if kind not in READ_ONLY_KINDS:
         what = f"{kind.name} is not a read-only query" if kind else "EXPLAIN of something other than a query"
-        what, instead = REFUSED.get(kind, (what, INSTEAD))
+        first_word = (statement.query.split() or [""])[0].upper()
+        what, instead = REFUSED_WORDS.get(first_word) or REFUSED.get(kind, (what, INSTEAD))
         raise StatementRefused(f"refused: {what}; {ONE_QUERY} ({instead})")
 
 
@@ -135,6 +150,11 @@ def _require(path: Path) -> None:
         raise QueryError(f"no warehouse at {path}: run `capexwatch refresh` first")
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 row', '2 rows': English for the counts the CLI prints."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def first_line(exc: Exception) -> str:
     return " ".join(str(exc).strip().splitlines()[:1]) or type(exc).__name__
 
@@ -144,17 +164,53 @@ def with_hints(exc: Exception) -> str:
     line; the echo of the statement with a caret is left out."""
     hints = [line.strip() for line in str(exc).splitlines()[1:]
              if line.strip().startswith(("Did you mean", "Candidate"))]
+    if any(sign in str(exc) for sign in DAMAGE_SIGNS):
+        hints.append("The warehouse file is damaged: `capexwatch refresh` rebuilds it from the stored partitions.")
     return " ".join([first_line(exc), *hints])
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
+# what DuckDB says of a file it cannot read (empty, not DuckDB's, truncated, a failed block checksum)
+DAMAGE_SIGNS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
+                "checksum")
+
+
+@functools.lru_cache(maxsize=1)
+def multiples() -> frozenset[str]:
+    """Metrics that read as 4.3x rather than as a percentage (the definitions file says which)."""
+    definitions = pd.read_csv(METRIC_DEFINITIONS_FILE)
+    return frozenset(definitions.loc[definitions["unit"] == "multiple", "metric"])
+
+
+def column_kind(name: str, series: pd.Series) -> str:
+    """How a column reads: date, plain (text, counts, years), multiple (4.3x), ratio (32.5 %) or amount (USD)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or name in PLAIN_NUMBERS:
+        return "plain"
+    if name in multiples():
+        return "multiple"
+    return "ratio" if any(hint in name for hint in RATIO_HINTS) else "amount"
+
+
+def render(frame: pd.DataFrame, fmt: str, units: str | None = None, wrap: dict[str, int] | None = None) -> str:
+    """csv and json for programs (plain values, whole USD); table and markdown for people: numbers
+    right-aligned, ratios as 32.5%, multiples as 4.3x, amounts in whole USD or --units B|M."""
+    if units and fmt in ("csv", "json"):
+        raise QueryError(f"--units is for reading (table, markdown); {fmt} keeps whole USD for the programs that read it")
     if fmt == "json":
         return plain(frame).to_json(orient="records", indent=1)
     if fmt == "csv":
         return plain(frame).to_csv(index=False).rstrip("\n")
-    readable = frame.map(lambda value: _readable(_join_lists(value)))
+    kinds = {column: "code" if column in CODES else column_kind(str(column), frame[column]) for column in frame.columns}
+    readable = pd.DataFrame({column: [_readable(_join_lists(value), kinds[column], units) for value in frame[column]]
+                             for column in frame.columns}, columns=frame.columns)
+    headers = [f"{column} (${units})" if units and kinds[column] == "amount" else str(column) for column in frame.columns]
+    align = ["right" if kinds[column] != "date" and pd.api.types.is_numeric_dtype(frame[column])
+             and not pd.api.types.is_bool_dtype(frame[column]) else "left" for column in frame.columns]
     style = "github" if fmt == "markdown" else "simple"
-    return tabulate(readable, headers="keys", tablefmt=style, showindex=False, disable_numparse=True)
+    widths = [(wrap or {}).get(str(column)) for column in frame.columns] if fmt == "table" else None
+    return tabulate(readable, headers=headers, tablefmt=style, showindex=False, disable_numparse=True,
+                    colalign=align or None, maxcolwidths=widths if widths and any(widths) else None)
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,12 +248,23 @@ def _join_lists(value: object) -> object:
     return "; ".join(map(str, value)) if isinstance(value, (list, tuple, np.ndarray)) else value
 
 
-def _readable(value: object) -> str:
-    """Amounts with thousands separators, ratios with four significant digits, nulls empty."""
-    if pd.isna(value):
+def _readable(value: object, kind: str = "plain", units: str | None = None) -> str:
+    """Nulls empty; amounts with thousands separators (in $B or $M with units), ratios as percentages,
+    multiples as 4.3x, other numbers as they are."""
+    if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
         return ""
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if kind == "ratio":
+        return f"{value:.1%}"
+    if kind == "multiple":
+        return f"{value:.1f}x"
+    if kind == "amount" and units:
+        return f"{value / UNITS[units]:,.1f}"
+    if isinstance(value, (int, float, np.number)):
+        if kind == "code":
+            return str(int(value)) if float(value).is_integer() else str(value)
+        return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.4g}"
     if isinstance(value, pd.Timestamp) and value == value.normalize():
         return value.date().isoformat()
     return str(value)

@@ -21,6 +21,8 @@ CONCEPTS_FILE = PACKAGE_DIR / "concepts.yaml"
 COMPANIES_FILE = PACKAGE_DIR / "reference" / "companies.csv"
 CLOUD_SEGMENTS_FILE = PACKAGE_DIR / "reference" / "cloud_segments.csv"
 REPORTED_MEASURES_FILE = PACKAGE_DIR / "reference" / "reported_measures.csv"
+METRIC_DEFINITIONS_FILE = PACKAGE_DIR / "reference" / "metric_definitions.csv"
+COLUMN_DEFINITIONS_FILE = PACKAGE_DIR / "reference" / "column_definitions.csv"
 
 # SEC asks automated clients to declare who they are: "Sample Company admin@example.com".
 _USER_AGENT_SHAPE = re.compile(r"\S.*\s+\S+@\S+\.\S+")
@@ -67,6 +69,16 @@ def validate_user_agent(user_agent: str | None) -> str:
     if not _USER_AGENT_SHAPE.fullmatch(user_agent.strip()):
         raise ConfigError(f"SEC_USER_AGENT has no email address after the name: {example}")
     return user_agent.strip()
+
+
+def require_snapshot(snapshot_dir: Path) -> Path:
+    """An offline snapshot is a folder in SEC's URL layout with its filings index; anything else is a
+    mistyped setting, said once, not a failure per company."""
+    if not (snapshot_dir / "filings.csv").is_file():
+        what = "does not exist" if not snapshot_dir.exists() else "has no filings.csv (not a capexwatch snapshot)"
+        raise ConfigError(f"CAPEXWATCH_SNAPSHOT_DIR {snapshot_dir} {what}: point it at a snapshot folder "
+                          f"such as {SNAPSHOT_DIR}, or unset it")
+    return snapshot_dir
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

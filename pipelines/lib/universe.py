@@ -57,6 +57,13 @@ def parse_company_tickers(content: bytes) -> list[Company]:
     ]
 
 
+def mentions(items: tuple[str, ...], ticker: str | None, cik: str) -> bool:
+    """Whether a list of tickers and CIKs, as a user wrote it, names this company."""
+    keys = {item.strip().upper() for item in items}
+    ciks = {normalize_cik(key) for key in keys if key.removeprefix("CIK").isdigit() and len(key.removeprefix("CIK")) <= 10}
+    return (ticker or "").upper() in keys or cik in ciks
+
+
 def resolve(items: tuple[str, ...] | list[str], known: list[Company]) -> list[Company]:
     """Resolve each ticker or CIK; an unknown one is an error naming it, never a silent drop."""
     by_ticker = {c.ticker: c for c in known}

@@ -15,28 +15,15 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.lib import atomic, warehouse
-from pipelines.lib.settings import PACKAGE_DIR
+from pipelines.lib import atomic, query, warehouse
+from pipelines.lib.settings import METRIC_DEFINITIONS_FILE
 
 AMOUNT_FORMAT = '$#,##0.0,,"M";-$#,##0.0,,"M"'
 RATIO_FORMAT = "0.0%"
-MULTIPLE_FORMAT = '0.00"x"'
-MULTIPLES = ("capex_to_da", "ocf_to_net_income", "fcf_to_net_income")  # 4.3x, not 432.7 %
+MULTIPLE_FORMAT = '0.00"x"'  # 4.33x, not 432.7 %
 DATE_FORMAT = "yyyy-mm-dd"
-RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
-PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count", "duration_days", "weeks")
 BANDS = [("", 0.03), ("software 3-6 %", 0.03), ("", 0.04), ("early cloud 10-15 %", 0.05)]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-
-
-def column_kind(name: str, series: pd.Series) -> str:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "date"
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or name in PLAIN_NUMBERS:
-        return "plain"
-    if name in MULTIPLES:
-        return "multiple"
-    return "ratio" if any(hint in name for hint in RATIO_HINTS) else "amount"
 
 
 def write_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], out: Path) -> Path:
@@ -61,7 +48,7 @@ def fill_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], path: Path
     for table in tables:
         write_sheet(book, formats, table.split(".")[-1][:31], conn.execute(f"select * from {table}").df())
     write_sheet(book, formats, "Sources", conn.execute(warehouse.sql_text("reports/sources")).df(), link="filing_url")
-    definitions = pd.read_csv(PACKAGE_DIR / "reference" / "metric_definitions.csv")
+    definitions = pd.read_csv(METRIC_DEFINITIONS_FILE)
     write_sheet(book, formats, "Definitions", definitions)
     book.close()
 
@@ -69,7 +56,7 @@ def fill_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], path: Path
 def write_sheet(book: Workbook, formats: dict, name: str, frame: pd.DataFrame, link: str | None = None) -> Worksheet:
     """Header frozen and filtered, widths from the content, a number format per column kind."""
     sheet = book.add_worksheet(name)
-    kinds = [column_kind(column, frame[column]) for column in frame.columns]
+    kinds = [query.column_kind(column, frame[column]) for column in frame.columns]
     sheet.write_row(0, 0, list(frame.columns), formats["header"])
     for col, (column, kind) in enumerate(zip(frame.columns, kinds)):
         for row, value in enumerate(frame[column].tolist(), start=1):

@@ -31,8 +31,8 @@ latest_year as (
 select
     c.ticker,
     c.company,
-    c.status,
-    coalesce(f.documents, 0) as documents,
+    c.status as companyfacts,
+    coalesce(f.documents, 0) as filing_documents,
     if(f.unread_is_newer, f.newest_unread, null) as newest_unread,
     coalesce(q.fiscal_year, y.fiscal_year) as fiscal_year,
     q.fiscal_quarter,

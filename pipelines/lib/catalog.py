@@ -1,0 +1,149 @@
+"""What each table and column of the warehouse means, written into the warehouse itself.
+
+Table descriptions are the header comments of the .sql files that build them (the loaded tables,
+which no transform builds, are described here); column meanings come from the reference files
+(metric_definitions.csv for metric columns, column_definitions.csv for the rest). The build stores
+them as DuckDB comments, so `capexwatch tables` / `describe` and any DuckDB client read the same text
+(`select comment from duckdb_columns()`)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import duckdb
+import pandas as pd
+
+from pipelines.lib import concepts, universe, warehouse
+from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_FILE, SQL_DIR
+
+QUESTIONS_DIR = SQL_DIR / "questions"
+
+SCHEMAS = ("marts", "main", "core", "staging")
+
+# tables loaded from the per-company partitions rather than built by a transform: description, grain
+LOADED_TABLES = {
+    "core.facts": ("Every fact of every taxonomy in each company's companyfacts, as SEC reported it; value in the "
+                   "fact's unit", "one row per fact per filing (cik x taxonomy x tag x unit x period x accn)"),
+    "core.rejected_facts": ("Facts of a companyfacts response that could not be used, with the reason",
+                            "one row per rejected fact"),
+    "core.companies": ("The universe and what the last refresh found for each company (coverage, provenance)", "cik"),
+    "core.filings": ("Each company's 10-K/10-Q filings: accession, form, report and filing dates, document URL, "
+                     "whether the document was read", "cik x accn"),
+    "core.filing_facts": ("Every numeric XBRL fact of the filing documents: concept with its prefix (company "
+                          "extensions included), value, unit, period, dimensions, decimals", "fact x accn"),
+    "core.filing_warnings": ("What could not be read in the filing documents", "one message per problem"),
+    "core.reported_measures": ("Rows of companies' own untagged tables listed in reference/reported_measures.csv "
+                               "(Amazon's free-cash-flow reconciliations), per year, in USD", "metric x year x accn"),
+    "main.build_info": ("Which build produced the published warehouse, and when", "one row"),
+}
+_PREFIX = re.compile(r"^(?:\w+\.)?\w+(?: \(view\))?:\s*")
+_GRAIN = re.compile(r"grain:\s*(.+?)(?:;|\.\s|$)")
+
+
+def header_comment(name: str) -> str:
+    """The comment lines a .sql file opens with, as one line: what the table is, its grain."""
+    lines = itertools.takewhile(lambda line: line.startswith("--"), warehouse.sql_text(name).splitlines())
+    return " ".join(line[2:].strip() for line in lines)
+
+
+def built_tables(sql_names: list[str]) -> dict[str, tuple[str, str]]:
+    """schema.table -> (description, grain) for the tables and views the .sql files build."""
+    described = dict(LOADED_TABLES)
+    for name in sql_names:
+        header = _PREFIX.sub("", header_comment(name))
+        grain = _GRAIN.search(header)
+        text = " ".join(_GRAIN.sub("", header).split()).strip(" .;")
+        described[warehouse.relation_name(name)] = (text if "." in text.split(" ")[0] else text[:1].upper() + text[1:],
+                                                    grain.group(1).strip(" .") if grain else "")
+    return described
+
+
+def column_meanings() -> dict[str, str]:
+    metrics = pd.read_csv(METRIC_DEFINITIONS_FILE)
+    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE)
+    meanings = dict(zip(columns["column"], columns["definition"]))
+    meanings.update({row.metric: f"{row.definition} ({_unit(row.unit)})" for row in metrics.itertuples()})
+    return meanings
+
+
+def _unit(unit: str) -> str:
+    return {"USD": "USD", "fraction": "a fraction: 0.25 is 25 %", "multiple": "a multiple: 4.3 is 4.3x"}.get(unit, unit)
+
+
+def annotate(conn: duckdb.DuckDBPyConnection, sql_names: list[str]) -> None:
+    """Write every table's description and grain, and every known column's meaning, as DuckDB comments."""
+    tables = built_tables(sql_names)
+    meanings = column_meanings()
+    relations = conn.execute(
+        "select schema_name, table_name, 'table' from duckdb_tables() where schema_name in ? "
+        "union all select schema_name, view_name, 'view' from duckdb_views() where not internal and schema_name in ?",
+        [list(SCHEMAS), list(SCHEMAS)]).fetchall()
+    for schema, table, kind in relations:
+        description, grain = tables.get(f"{schema}.{table}", ("", ""))
+        if description:
+            text = f"{description}. grain: {grain}" if grain else description
+            conn.execute(f"comment on {kind} {schema}.{table} is {_literal(text)}")
+        columns = conn.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                               [schema, table]).fetchall()
+        for (column,) in columns:
+            if column in meanings:
+                conn.execute(f'comment on column {schema}.{table}."{column}" is {_literal(meanings[column])}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def tables(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every table and view of the warehouse with its grain, row count and description."""
+    rows = conn.execute(
+        "select schema_name || '.' || table_name, 'table', comment from duckdb_tables() where schema_name in ? "
+        "union all select schema_name || '.' || view_name, 'view', comment from duckdb_views() "
+        "where not internal and schema_name in ?", [list(SCHEMAS), list(SCHEMAS)]).fetchall()
+    order = {schema: position for position, schema in enumerate(SCHEMAS)}
+    records = []
+    for name, kind, comment in sorted(rows, key=lambda row: (order[row[0].split(".")[0]], row[0])):
+        comment = comment or ". grain: ".join(LOADED_TABLES.get(name, ("", "")))
+        description, _, grain = comment.rpartition(". grain: ")
+        count = conn.execute(f"select count(*) from {name}").fetchone()[0]
+        records.append((name, kind, grain if description else "", count, description or comment))
+    return pd.DataFrame(records, columns=["table", "type", "grain", "rows", "description"])
+
+
+def columns(conn: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    """A table's columns, types and meanings (the stored comment; for a table made after the comments
+    were written, main.build_info, the reference files' text)."""
+    schema, _, name = table.partition(".")
+    frame = conn.execute("select column_name as column, data_type as type, comment as meaning from duckdb_columns() "
+                         "where schema_name = ? and table_name = ? order by column_index", [schema, name]).df()
+    frame["meaning"] = frame["meaning"].fillna(frame["column"].map(column_meanings())).fillna("")
+    return frame
+
+
+def metrics() -> pd.DataFrame:
+    """metric_definitions.csv with each metric's candidate concepts from concepts.yaml, in order,
+    and the company-specific ones named by ticker."""
+    definitions = pd.read_csv(METRIC_DEFINITIONS_FILE)
+    candidates = concepts.load_concept_map()
+    tickers = {company.cik: company.ticker for company in universe.bundled_map()}
+
+    def concepts_of(metric: str) -> str:
+        rows = candidates[candidates["metric"] == metric].sort_values("priority", kind="stable")
+        default = [f"{r.taxonomy}:{r.tag}" for r in rows.itertuples() if pd.isna(r.cik)]
+        overrides = [f"{tickers.get(r.cik, r.cik)}: {r.taxonomy}:{r.tag}" for r in rows.itertuples() if not pd.isna(r.cik)]
+        return "; ".join(default + overrides)
+
+    definitions["unit"] = definitions["unit"].map(_unit)
+    definitions["concepts"] = [concepts_of(metric) or "computed from the metrics named" for metric in definitions["metric"]]
+    return definitions
+
+
+def questions() -> pd.DataFrame:
+    """The README's questions: name (the file's stem), the question (its first line), the SQL."""
+    rows = []
+    for path in sorted(QUESTIONS_DIR.glob("*.sql")):
+        text = path.read_text()
+        first, _, body = text.partition("\n")
+        rows.append((path.stem, first.removeprefix("-- question:").strip(), body.strip()))
+    return pd.DataFrame(rows, columns=["name", "question", "sql"])
