@@ -5,28 +5,27 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import importlib.metadata
+import json
 import os
 import shutil
-import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import closing
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import click
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from pipelines import refresh as refresh_lib
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import atomic, catalog, publish, query, universe, warehouse, workbook
 from pipelines.lib.raw_store import InvalidResponse, RawFileCorrupt
 from pipelines.lib.sec_client import SecError
 from pipelines.lib.settings import PROJECT_DIR, ConfigError
-from pipelines import refresh as refresh_lib
 
 DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
                    "marts.cloud_vs_capex"]
@@ -61,14 +60,27 @@ def _one_line(exc: Exception) -> str:
         return query.first_line(exc)
     if isinstance(exc, duckdb.Error):
         return f"warehouse error: {query.with_hints(exc)}"
+    if isinstance(exc, PermissionError) and exc.filename:
+        return (f"{exc.strerror}: {exc.filename}; capexwatch writes beside the warehouse: choose a folder you can "
+                "write with CAPEXWATCH_WAREHOUSE_DIR")
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
     return f"{type(exc).__name__}: {query.first_line(exc)} (run `capexwatch --debug ...` for the traceback)"
 
 
+def _dagster_home() -> Path:
+    """DAGSTER_HOME, else the one `capexwatch ui` keeps beside the warehouse."""
+    return Path(os.environ.get("DAGSTER_HOME") or WarehouseResource().path().parent / ".dagster_home").resolve()
+
+
 def _instance() -> dg.DagsterInstance:
-    """The Dagster instance of DAGSTER_HOME (so `dagster dev` sees the CLI's runs), else a throwaway one."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    """The instance the UI shows (DAGSTER_HOME, or the one `capexwatch ui` made), so that the CLI's runs
+    and removals show there too; a throwaway one when there is none."""
+    home = _dagster_home()
+    if not (os.environ.get("DAGSTER_HOME") or (home / "dagster.yaml").is_file()):
+        return dg.DagsterInstance.ephemeral()
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
 
 
 def _flag(name: str) -> bool:
@@ -156,7 +168,7 @@ def sql(statement: str | None, sql_file, fmt: str, units: str | None) -> None:
 @one_line_errors
 def tables(fmt: str) -> None:
     """Every table and view of the warehouse: its grain, row count and what it holds."""
-    with _reading() as conn:
+    with closing(query.read_only(WarehouseResource().path())) as conn:
         click.echo(query.render(catalog.tables(conn), fmt, wrap={"description": 60, "grain": 40}))
 
 
@@ -166,7 +178,7 @@ def tables(fmt: str) -> None:
 @one_line_errors
 def describe(table: str, fmt: str) -> None:
     """The columns of TABLE (e.g. quarterly or marts.quarterly) with their types and meaning."""
-    with _reading() as conn:
+    with closing(query.read_only(WarehouseResource().path())) as conn:
         name = resolve_table(conn, table)
         listing = catalog.tables(conn).set_index("table").loc[name]
         columns = catalog.columns(conn, name)
@@ -204,35 +216,28 @@ def ask(question: str | None, fmt: str, units: str | None, show: bool) -> None:
     if show:
         click.echo(entry["sql"])
         return
+    answer = query.render(query.run(WarehouseResource().path(), entry["sql"]), fmt, units)
     if fmt in ("table", "markdown"):
         click.echo(f"{entry['question']}  (sql/questions/{question}.sql)\n")
-    click.echo(query.render(query.run(WarehouseResource().path(), entry["sql"]), fmt, units))
-
-
-@contextmanager
-def _reading() -> Iterator[duckdb.DuckDBPyConnection]:
-    conn = query.read_only(WarehouseResource().path())
-    try:
-        yield conn
-    finally:
-        conn.close()
+    click.echo(answer)
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default=None,
               help="Default: from --out's extension, else xlsx.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="A file (its extension gives the format; csv/parquet: one table) or a directory (xlsx: "
+@click.option("--out", type=click.Path(), default=None,
+              help="A file (its extension gives the format; csv/parquet: one table) or a directory, which a "
+                   "trailing / always names (xlsx: "
                    "DIR/capexwatch.xlsx; csv/parquet: one file per table). Default: warehouse/exports/.")
 @click.option("--table", "tables", multiple=True,
               help="Table or view, e.g. marts.quarterly or capex_intensity (repeatable). Default: the marts.")
 @one_line_errors
-def export(fmt: str | None, out: Path | None, tables: tuple[str, ...]) -> None:
+def export(fmt: str | None, out: str | None, tables: tuple[str, ...]) -> None:
     """Write tables to a spreadsheet workbook (with charts), CSV files or Parquet files."""
     path = WarehouseResource().path()
     conn = query.read_only(path)
     try:
-        names = [resolve_table(conn, table) for table in tables] or DEFAULT_EXPORTS
+        names = list(dict.fromkeys(resolve_table(conn, table) for table in tables)) or DEFAULT_EXPORTS
         fmt, targets = export_targets(fmt, out, names, path.parent / "exports")
         try:
             if fmt == "xlsx":
@@ -240,22 +245,28 @@ def export(fmt: str | None, out: Path | None, tables: tuple[str, ...]) -> None:
             else:
                 targets[0].parent.mkdir(parents=True, exist_ok=True)
                 written = [write_flat(conn, name, target, fmt) for name, target in zip(names, targets)]
-        except Exception as exc:  # noqa: BLE001 - xlsxwriter wraps the OSError in its own class
-            cause = next((e for e in (exc, *exc.args, exc.__cause__, exc.__context__) if isinstance(e, OSError)), None)
+        except Exception as exc:  # noqa: BLE001 - xlsxwriter wraps the OSError in its own class, DuckDB has its own
+            cause = next((e for e in (exc, *exc.args, exc.__cause__, exc.__context__)
+                          if isinstance(e, (OSError, duckdb.IOException))), None)
             if cause is None or _flag("debug"):
                 raise
-            raise click.ClickException(f"cannot write {targets[0]}: {cause.strerror or cause}; "
-                                       "choose a writable --out") from exc
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else query.first_line(cause)
+            reason = reason.rsplit('": ', 1)[-1]  # DuckDB names its temporary file; the target is what matters
+            raise click.ClickException(f"cannot write {targets[0]}: {reason}; choose a writable --out") from exc
     finally:
         conn.close()
     for file in written:
         click.echo(f"wrote {file}")
 
 
-def export_targets(fmt: str | None, out: Path | None, names: list[str], default_dir: Path) -> tuple[str, list[Path]]:
+def export_targets(fmt: str | None, out_text: str | None, names: list[str],
+                   default_dir: Path) -> tuple[str, list[Path]]:
     """The format and the file(s) to write. --out names a file when it has an extension (which must
-    agree with --format), else a directory; a single file cannot hold several CSV or Parquet tables."""
-    suffix = out.suffix.lower().lstrip(".") if out is not None and not out.is_dir() else ""
+    agree with --format), else (or with a trailing /) a directory; a single file cannot hold
+    several CSV or Parquet tables."""
+    out = Path(out_text) if out_text else None
+    directory_named = bool(out_text) and out_text.endswith(("/", os.sep))
+    suffix = out.suffix.lower().lstrip(".") if out is not None and not out.is_dir() and not directory_named else ""
     if suffix and suffix not in ("xlsx", "csv", "parquet"):
         raise click.ClickException(f"--out {out}: '.{suffix}' is not a format capexwatch writes; "
                                    "name an .xlsx, .csv or .parquet file, or a directory")
@@ -283,19 +294,20 @@ def ui(port: int) -> None:
     """Open the Dagster UI (webserver and daemon) on this project: the instance in DAGSTER_HOME (default
     warehouse/.dagster_home, with the project's deploy/local/dagster.yaml), the company partitions
     registered before it starts."""
-    home = Path(os.environ.get("DAGSTER_HOME") or WarehouseResource().path().parent / ".dagster_home").resolve()
+    home = _dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copyfile(LOCAL_INSTANCE_CONFIG, home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    keys = refresh_lib.register_universe(SecResource(), dg.DagsterInstance.get())
+    keys = refresh_lib.register_universe(SecResource(), _instance())
     click.echo(f"DAGSTER_HOME={home}; company partitions: {', '.join(keys)}")
     click.echo(f"Dagster UI at http://127.0.0.1:{port} (Ctrl-C stops it)", err=True)
     # `dagster dev` is the one command that runs webserver, daemon and code server together; its
-    # notice that `dg dev` supersedes it concerns projects laid out for dg, which this one is not
+    # notice that `dg dev` supersedes it concerns projects laid out for dg, which this one is not.
+    # It replaces this process, so that Ctrl-C and kill reach it directly.
     environment = {**os.environ, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded:FutureWarning"}
-    dagster = str(Path(sys.executable).parent / "dagster")  # run in the project: pyproject.toml names the location
-    sys.exit(subprocess.call([dagster, "dev", "-p", str(port)], env=environment, cwd=PROJECT_DIR))
+    dagster = str(Path(sys.executable).parent / "dagster")
+    os.chdir(PROJECT_DIR)  # pyproject.toml there names the code location
+    os.execve(dagster, [dagster, "dev", "-p", str(port)], environment)
 
 
 def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -304,6 +316,7 @@ def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
         "select table_schema, table_name from information_schema.tables where table_schema in ?", [list(SCHEMAS)]
     ).fetchall()
     known = {f"{schema}.{table}" for schema, table in rows}
+    name = name.strip().lower()
     candidates = [name] if "." in name else [f"{schema}.{name}" for schema in SCHEMAS]
     for candidate in candidates:
         if candidate in known:
@@ -350,9 +363,11 @@ def remove_company(company: str) -> None:
         click.echo(describe_build(report.build, warning_rows=False))
     if not report.build_ok:
         raise click.ClickException(f"warehouse not rebuilt: {report.build_error}; the next refresh drops {name}")
-    if universe.mentions(sec.settings().universe or universe.default_universe(), record["ticker"], record["cik"]):
-        click.echo(f"note: {name} is in the configured universe, so the next `capexwatch refresh` adds it back; "
-                   "set CAPEXWATCH_UNIVERSE (comma-separated tickers or CIKs) to leave it out")
+    configured = sec.settings().universe
+    if universe.mentions(configured or universe.default_universe(), record["ticker"], record["cik"]):
+        fix = ("take it out of CAPEXWATCH_UNIVERSE" if configured else
+               "set CAPEXWATCH_UNIVERSE (comma-separated tickers or CIKs) to the companies to follow")
+        click.echo(f"note: {name} is in the configured universe, so the next `capexwatch refresh` adds it back; {fix}")
 
 
 @main.command()
@@ -367,7 +382,11 @@ def status(check_name: str | None, fmt: str) -> None:
     company's data and the result of every data-quality check on the published state, now."""
     path = WarehouseResource().path()
     if check_name:
-        click.echo(query.render(check_rows(path, check_name), "table" if fmt == "text" else fmt))
+        rows = check_rows(path, check_name)
+        if rows.empty and fmt == "text":
+            click.echo(f"{check_name}: no offending rows, the check passes")
+            return
+        click.echo(query.render(rows, "table" if fmt == "text" else fmt))
         return
     record = publish.read_record(path)
     stale = query.run(path, warehouse.sql_text("checks/stale_companies"), {"as_of": dt.date.today().isoformat()})
@@ -386,7 +405,7 @@ def status(check_name: str | None, fmt: str) -> None:
     else:
         style = "markdown" if fmt == "markdown" else "table"
         heading = "## " if style == "markdown" else ""
-        click.echo(f"{heading}{describe_build(record) if record else 'no build recorded yet'}\n")
+        click.echo(f"{heading}{describe_build(record, style=style) if record else 'no build recorded yet'}\n")
         click.echo(f"{heading}{freshness}:")
         click.echo((query.render(stale, style) if len(stale) else "all companies are fresh") + "\n")
         click.echo(f"{heading}checks:")
@@ -406,7 +425,7 @@ def check_rows(path: Path, name: str) -> pd.DataFrame:
     return query.run(path, warehouse.sql_text(f"checks/{check.query}"), check_params(check) or None)
 
 
-def describe_build(record: publish.BuildRecord, warning_rows: bool = True) -> str:
+def describe_build(record: publish.BuildRecord, warning_rows: bool = True, style: str = "table") -> str:
     """What the last build did, and each check that did not pass with its first rows (a warning's
     rows only if asked: `status` shows them, `refresh` points there)."""
     status = {"published": "published", "refused": "NOT PUBLISHED (a blocking check failed)",
@@ -423,7 +442,7 @@ def describe_build(record: publish.BuildRecord, warning_rows: bool = True) -> st
             continue
         lines.append(f"check {outcome.check} ({outcome.severity}) failed on {query.counted(outcome.failures, 'row')}"
                      + ("; the build was not published:" if outcome.blocking else ", published with a warning:"))
-        lines.append(query.render(pd.DataFrame(outcome.rows), "table"))
+        lines.append(query.render(pd.DataFrame(outcome.rows), style))
     return "\n".join(lines)
 
 

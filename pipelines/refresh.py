@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import dagster as dg
+import pandas as pd
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import company_partitions
@@ -125,16 +126,16 @@ def remove_company(sec: SecResource, warehouse_db: WarehouseResource, instance: 
     partition record and the build's report."""
     settings = sec.settings()
     facts_store, filings_store = (settings.partition_store(name) for name in ("facts_parquet", "filings_parquet"))
-    stored = fact_partitions.records(facts_store)
+    stored = fact_partitions.stored(facts_store)
     key = item.strip().upper()
     match = stored[(stored["ticker"].fillna("").str.upper() == key)
                    | (stored["cik"] == (universe.normalize_cik(key) if key.removeprefix("CIK").isdigit() else ""))]
     if match.empty:
         names = ", ".join(sorted(t or c for t, c in zip(stored["ticker"].fillna(""), stored["cik"]))) or "none"
         raise universe.UnknownCompany(f"{item!r} is not a stored company; stored: {names}")
-    record = match.iloc[0].to_dict()
+    record = {key: None if pd.isna(value) else value for key, value in match.iloc[0].items()}
     with warehouse.refresh_lock(warehouse_db.path()):
-        fact_partitions.delete(facts_store, record["cik"])
+        fact_partitions.remove(facts_store, record)
         filing_partitions.delete(filings_store, record["cik"])
         partition_key = record["ticker"] or record["cik"]
         if instance.has_dynamic_partition(company_partitions.name, partition_key):

@@ -43,7 +43,7 @@ def test_archive_to_partitions_and_core_facts(tmp_path):
     expected = [len(flatten(file, tmp_path)) for file in SNAPSHOT]
     assert sorted(r.facts for r in result.processed) == sorted(expected * 2)
     conn = warehouse.connect(tmp_path / "w.duckdb")
-    assert len(fact_partitions.load_changed(conn, PartitionStore(tmp_path / "parquet"))) == 6
+    assert len(fact_partitions.load_changed(conn, PartitionStore(tmp_path / "parquet"))[0]) == 6
     assert conn.execute("select count(*) from core.facts").fetchall()[0][0] == 2 * sum(expected)
     companies = conn.execute("select count(*), min(company), min(source), min(raw_sha256) from core.companies").fetchall()[0]
     assert companies[:3] == (6, "ALPHABET INC.", "bulk archive companyfacts.zip")
@@ -68,7 +68,7 @@ def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
     result = bulk.ingest(changed, out)
     assert [(r.cik, r.error is not None) for r in result.processed] == [("9000000004", True)]
     assert "zip://CIK9000000004.json: not valid JSON" in result.processed[0].error
-    assert fact_partitions.load_changed(conn, out) == []
+    assert fact_partitions.load_changed(conn, out) == ([], [])
     # the bad entry loaded nothing and removed nothing; it is tried again next time
     assert conn.execute("select count(*) from core.facts").fetchall()[0][0] == before
     assert len(bulk.ingest(changed, out).processed) == 1

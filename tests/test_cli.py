@@ -298,31 +298,48 @@ def _fingerprint(database: Path) -> dict:
 
 
 def test_refresh_rebuilds_an_unreadable_warehouse_from_the_stored_partitions(refreshed, tmp_path):
-    """An empty or truncated warehouse file used to fail every refresh ("keeps its last good state", which
-    was the damaged file) and every read command with no hint."""
+    """An empty, truncated or header-damaged warehouse file used to fail every refresh ("keeps its last
+    good state", which was the damaged file) and every read command with no hint."""
     copy = _copy(refreshed, tmp_path)
     database = copy / "capexwatch.duckdb"
-    good, size = _fingerprint(database), database.stat().st_size
-    # a truncated file is caught by its size, or by DuckDB failing to read its catalog, wherever that lies
-    for damage, said in ((b"", ("not a valid DuckDB database file",)),
-                         (database.read_bytes()[: size // 2], (f"truncated: {size // 2:,} bytes of the {size:,}",
-                                                               "Could not read enough bytes"))):
+    good = _fingerprint(database)
+    for _ in range(3):  # a sound file is never taken for a damaged one (free blocks are cut off its end)
+        assert "rebuilt from" not in run(copy, "refresh", "--ticker", "GOOGL").stdout
+    original, size = database.read_bytes(), database.stat().st_size
+    header = bytearray(original)
+    header[4096:8192] = bytes(4096)  # a database header that fails its checksum
+    damaged = [(b"", ("not a valid DuckDB database file",)), (header, ("Corrupt database file",)),
+               # caught opening it (its catalog cut off) or by its tables' data reaching past its end
+               (original[: size // 2], ("Could not read enough bytes", "truncated: "))]
+    for damage, said in damaged:
         database.write_bytes(damage)
-        error = _one_error_line(run(copy, "sql", "select * from marts.annual"))
-        assert error.endswith("The warehouse file is damaged: `capexwatch refresh` rebuilds it from the stored partitions.")
+        read = run(copy, "sql", "select * from marts.annual")  # a truncated file fails only where data is cut off
+        if damage is not damaged[2][0] or read.returncode:
+            assert _one_error_line(read).endswith("The warehouse file is damaged: `capexwatch refresh --rebuild` builds "
+                                                  "it anew from the stored partitions, keeping the damaged file aside.")
         rebuilt = run(copy, "refresh", "--ticker", "GOOGL")
         assert rebuilt.returncode == 0, rebuilt.stdout[-2000:]
         [line] = [line for line in rebuilt.stdout.splitlines() if "rebuilt from the stored partitions" in line]
-        assert any(reason in line for reason in said) and "kept as capexwatch.duckdb.unreadable-" in line
+        assert any(reason in line for reason in said) and "old file is kept as capexwatch.duckdb.unreadable-" in line
         assert _fingerprint(database) == good  # every company, from the partitions alone
         kept = copy / line.rsplit("kept as ", 1)[1]
         assert kept.read_bytes() == damage  # the damaged file is set aside, not deleted
         kept.unlink()
     forced = run(copy, "refresh", "--ticker", "GOOGL", "--rebuild")
-    assert "rebuilt from the stored partitions: asked to rebuild (--rebuild)" in forced.stdout
+    assert "rebuilt from the stored partitions: asked to rebuild (--rebuild); the old file is kept as " \
+           "capexwatch.duckdb.before-rebuild-" in forced.stdout
     assert _fingerprint(database) == good
-    reliability_log.record("publication", "warehouse file unreadable (empty; truncated to half)",
-                           "set aside, rebuilt from the stored partitions: identical tables", tried=2)
+    reliability_log.record("publication", "warehouse file unreadable (empty; header checksum; truncated to half)",
+                           "rebuilt from the stored partitions: identical tables; damaged file kept aside", tried=3)
+
+
+def test_fewer_stored_partitions_remove_no_company(refreshed, tmp_path):
+    """A build that read a partitions folder listing fewer companies (a mistyped CAPEXWATCH_PARTITIONS_URL)
+    deleted the others and published."""
+    copy = _copy(refreshed, tmp_path)
+    good = _fingerprint(copy / "capexwatch.duckdb")
+    typo = run(copy, "refresh", "--ticker", "GOOGL", CAPEXWATCH_PARTITIONS_URL=str(tmp_path / "typo"))
+    assert typo.returncode == 0 and _fingerprint(copy / "capexwatch.duckdb") == good
 
 
 def test_a_cik_is_checked_before_it_joins_and_companies_remove_takes_one_out(refreshed, tmp_path):
@@ -346,7 +363,9 @@ def test_a_cik_is_checked_before_it_joins_and_companies_remove_takes_one_out(ref
     with duckdb.connect(str(copy / "capexwatch.duckdb"), read_only=True) as conn:
         for table in ("core.companies", "core.filings", "core.filing_facts", "core.reported_measures", "marts.annual"):
             assert conn.execute(f"select count(*) from {table} where cik = '0001018724'").fetchone() == (0,), table
-    assert not list(copy.glob("*_parquet/**/*0001018724*"))
+    assert not list(copy.glob("*_parquet/**/*0001018724*.parquet"))
+    tombstone = json.loads((copy / "facts_parquet/cik=0001018724/company.json").read_text())
+    assert tombstone["status"] == "removed"  # the mark that removes it, not the absence of its partition
     assert (copy / "raw/www.sec.gov").exists()  # raw SEC copies are a cache, kept
     check = subprocess.run([sys.executable, "-c", "import dagster as dg; print(dg.DagsterInstance.get()"
                             ".get_dynamic_partitions('company'))"], capture_output=True, text=True,
@@ -356,6 +375,10 @@ def test_a_cik_is_checked_before_it_joins_and_companies_remove_takes_one_out(ref
         "Error: 'AMZN' is not a stored company; stored: AAPL, GOOGL, META, MSFT, NVDA, ORCL")
     quiet = run(copy, "companies", "remove", "META", CAPEXWATCH_UNIVERSE="GOOGL")
     assert quiet.returncode == 0 and "configured universe" not in quiet.stdout
+    listed = run(copy, "companies", "remove", "NVDA", CAPEXWATCH_UNIVERSE="GOOGL,nvda")
+    assert listed.stdout.rstrip().endswith("adds it back; take it out of CAPEXWATCH_UNIVERSE")
+    back = run(copy, "refresh", "--ticker", "AMZN")  # a removed company can come back
+    assert back.returncode == 0 and "AMZN" in run(copy, "companies", "--format", "csv").stdout
 
 
 def test_tables_describe_metrics_and_the_readme_questions_by_name(refreshed):
@@ -375,11 +398,15 @@ def test_tables_describe_metrics_and_the_readme_questions_by_name(refreshed):
         assert [c["column"] for c in columns if not c["meaning"]] == [], table  # every column explained
     described = run(warehouse_dir, "describe", "annual").stdout.splitlines()
     assert described[0].startswith("marts.annual (table, 64 rows): Capex, cash flow and cash-conversion metrics")
-    assert described[1] == "grain: cik x fiscal_year x fiscal_quarter"
+    assert described[1] == "grain: cik x fiscal_year"
+    segments = {row["column"]: row["meaning"] for row in
+                json.loads(run(warehouse_dir, "describe", "MARTS.SEGMENTS", "--format", "json").stdout)}
+    assert segments["revenue"] == "Revenue of the segment or product line (USD)"  # not the company's total
     metrics = {row["metric"]: row for row in json.loads(run(warehouse_dir, "metrics", "--format", "json").stdout)}
     assert metrics["capex"]["concepts"].startswith("us-gaap:PaymentsToAcquirePropertyPlantAndEquipment;")
     assert "AMZN: us-gaap:PaymentsToAcquireProductiveAssets" in metrics["capex"]["concepts"]
     assert metrics["capex_to_da"]["unit"] == "a multiple: 4.3 is 4.3x" and metrics["fcf"]["definition"] == "ocf - capex"
+    assert metrics["fcf_less_equipment_finance_leases"]["concepts"].startswith("read from the company's own table")
     questions = run(warehouse_dir, "ask", "--format", "csv").stdout.splitlines()
     assert len(questions) == 11 and questions[1].startswith("above-early-cloud,")
     readme = "\n".join(line.strip() for line in
@@ -405,6 +432,11 @@ def test_tables_for_reading_and_files_for_programs(refreshed):
     assert lines[2] == "GOOGL              2025  91,447,000,000              22.7%           4.3x"
     billions = run(warehouse_dir, "sql", statement, "--units", "B").stdout.splitlines()
     assert billions[0].split()[2:4] == ["capex", "($B)"] and billions[2].split()[2] == "91.4"
+    # only columns whose unit the definitions state are money or ratios: a count, a year, an analyst's own
+    # column named like a ratio stay plain numbers (they were scaled to 0.0 $B, or shown as 1.2e14 %)
+    own = run(warehouse_dir, "sql", "select count(*), sum(capex), max(fiscal_year) as fy, 1211600000000.0 as shares, "
+                                    "avg(capex_intensity) from marts.annual where ticker = 'GOOGL'", "--units", "B")
+    assert own.stdout.splitlines()[2].split() == ["13", "355.0", "2025", "1,211,600,000,000", "13.9%"]
     assert _one_error_line(run(warehouse_dir, "sql", statement, "--units", "B", "--format", "csv")).startswith(
         "Error: --units is for reading (table, markdown); csv keeps whole USD")
     summary = {row["ticker"]: row for row in json.loads(run(warehouse_dir, "summary", "--format", "json").stdout)}

@@ -225,3 +225,25 @@ def test_a_second_build_waits_for_the_first_then_says_why(amended):
     assert fingerprint(database) == published
     reliability_log.record("concurrency", "second build while one runs (any entry point)",
                            "waits for it (build_wait_seconds), then stops with a clear message")
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a database" * 1000])
+def test_a_rebuild_of_a_damaged_file_that_fails_leaves_it_where_it_was(tmp_path, damage):
+    """The damaged file used to be moved aside before the build: a build that failed (or was killed)
+    then left no warehouse at all, and the file under a name no reader looks for."""
+    database = tmp_path / "capexwatch.duckdb"
+    database.write_bytes(damage)
+    with pytest.raises(RuntimeError, match="killed midway"):
+        with publish.private_build(database) as build:
+            build.conn.execute("create table main.half_built as select 1 as x")
+            raise RuntimeError("killed midway")
+    assert database.read_bytes() == damage and sorted(p.name for p in tmp_path.iterdir() if "capexwatch" in p.name
+                                                      and not p.name.endswith((".lock", ".json"))) == [database.name]
+    assert "unreadable" in publish.read_record(database).rebuilt and publish.read_record(database).status == "failed"
+    with publish.private_build(database) as build:  # the next build publishes, and keeps the damaged file
+        build.conn.execute("create table main.whole as select 1 as x")
+    [kept] = tmp_path.glob("capexwatch.duckdb.unreadable-*")
+    assert kept.read_bytes() == damage and "kept as " + kept.name in publish.read_record(database).rebuilt
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select * from main.whole").fetchall() == [(1,)]
+

@@ -12,7 +12,8 @@ import dagster as dg
 import duckdb
 import pydantic
 
-from pipelines.lib import companyfacts, documents, publish, settings as settings_lib, submissions, universe, warehouse
+from pipelines.lib import (companyfacts, documents, fact_partitions, publish, settings as settings_lib, submissions,
+                           universe, warehouse)
 from pipelines.lib.raw_store import LiveSource, NoOfflineData, RawFile, RawStore, SnapshotSource, Source, url_to_relpath
 from pipelines.lib.sec_client import SecClient, SecNotFound, user_agent_receivers
 
@@ -178,7 +179,13 @@ class SecResource(dg.ConfigurableResource):
         items = self.settings().universe or universe.default_universe()
         known = self.known_companies()
         mapped = {company.cik for company in known}
-        return [c if c.cik in mapped else self.confirm_filer(c.cik) for c in universe.resolve(items, known)]
+        return [c if c.cik in mapped or self._stored(c.cik) else self.confirm_filer(c.cik)
+                for c in universe.resolve(items, known)]
+
+    def _stored(self, cik: str) -> bool:
+        """Confirmed when it was first added (the sensors resolve the universe every minute)."""
+        record = fact_partitions.read_record(self.settings().partition_store("facts_parquet"), cik)
+        return record is not None and record.get("status") != fact_partitions.REMOVED
 
     def confirm_filer(self, cik: str) -> universe.Company:
         """A CIK the ticker map does not know, checked before anything is stored for it: live, SEC

@@ -141,8 +141,8 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
     with warehouse_db.build() as build:
         conn = build.conn
         facts_store, filings_store = (sec.settings().partition_store(name) for name in ("facts_parquet", "filings_parquet"))
-        loaded = fact_partitions.load_changed(conn, facts_store)
-        counts = filing_partitions.load(conn, filings_store)
+        loaded, removed = fact_partitions.load_changed(conn, facts_store)
+        counts = filing_partitions.load(conn, filings_store, removed)
         metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
         metadata.update({("core", table): table_metadata(conn, f"core.{table}")
                          for table in ("filings", "filing_facts", "reported_measures")})

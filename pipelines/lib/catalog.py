@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib import concepts, universe, warehouse
-from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_FILE, SQL_DIR
+from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_FILE, REPORTED_MEASURES_FILE, SQL_DIR
 
 QUESTIONS_DIR = SQL_DIR / "questions"
 
@@ -59,11 +59,16 @@ def built_tables(sql_names: list[str]) -> dict[str, tuple[str, str]]:
     return described
 
 
-def column_meanings() -> dict[str, str]:
+def column_meanings(table: str = "") -> dict[str, str]:
+    """Column -> meaning: a metric's definition with its unit, a column's from column_definitions.csv,
+    where a row for this very table (segment revenue, sums across companies) beats the general one."""
     metrics = pd.read_csv(METRIC_DEFINITIONS_FILE)
-    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE)
-    meanings = dict(zip(columns["column"], columns["definition"]))
-    meanings.update({row.metric: f"{row.definition} ({_unit(row.unit)})" for row in metrics.itertuples()})
+    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE, dtype=str, keep_default_na=False)
+    meanings = {row.metric: f"{row.definition} ({_unit(row.unit)})" for row in metrics.itertuples()}
+    for row in columns[columns["table"] == ""].itertuples():
+        meanings[row.column] = f"{row.definition} ({_unit(row.unit)})" if row.unit else row.definition
+    for row in columns[columns["table"] == table].itertuples():
+        meanings[row.column] = f"{row.definition} ({_unit(row.unit)})" if row.unit else row.definition
     return meanings
 
 
@@ -74,7 +79,6 @@ def _unit(unit: str) -> str:
 def annotate(conn: duckdb.DuckDBPyConnection, sql_names: list[str]) -> None:
     """Write every table's description and grain, and every known column's meaning, as DuckDB comments."""
     tables = built_tables(sql_names)
-    meanings = column_meanings()
     relations = conn.execute(
         "select schema_name, table_name, 'table' from duckdb_tables() where schema_name in ? "
         "union all select schema_name, view_name, 'view' from duckdb_views() where not internal and schema_name in ?",
@@ -84,6 +88,7 @@ def annotate(conn: duckdb.DuckDBPyConnection, sql_names: list[str]) -> None:
         if description:
             text = f"{description}. grain: {grain}" if grain else description
             conn.execute(f"comment on {kind} {schema}.{table} is {_literal(text)}")
+        meanings = column_meanings(f"{schema}.{table}")
         columns = conn.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
                                [schema, table]).fetchall()
         for (column,) in columns:
@@ -104,7 +109,7 @@ def tables(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     order = {schema: position for position, schema in enumerate(SCHEMAS)}
     records = []
     for name, kind, comment in sorted(rows, key=lambda row: (order[row[0].split(".")[0]], row[0])):
-        comment = comment or ". grain: ".join(LOADED_TABLES.get(name, ("", "")))
+        comment = comment or (". grain: ".join(LOADED_TABLES[name]) if name in LOADED_TABLES else "")
         description, _, grain = comment.rpartition(". grain: ")
         count = conn.execute(f"select count(*) from {name}").fetchone()[0]
         records.append((name, kind, grain if description else "", count, description or comment))
@@ -117,7 +122,7 @@ def columns(conn: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     schema, _, name = table.partition(".")
     frame = conn.execute("select column_name as column, data_type as type, comment as meaning from duckdb_columns() "
                          "where schema_name = ? and table_name = ? order by column_index", [schema, name]).df()
-    frame["meaning"] = frame["meaning"].fillna(frame["column"].map(column_meanings())).fillna("")
+    frame["meaning"] = frame["meaning"].fillna(frame["column"].map(column_meanings(table))).fillna("")
     return frame
 
 
@@ -134,8 +139,11 @@ def metrics() -> pd.DataFrame:
         overrides = [f"{tickers.get(r.cik, r.cik)}: {r.taxonomy}:{r.tag}" for r in rows.itertuples() if not pd.isna(r.cik)]
         return "; ".join(default + overrides)
 
+    reported = set(pd.read_csv(REPORTED_MEASURES_FILE)["metric"])
     definitions["unit"] = definitions["unit"].map(_unit)
-    definitions["concepts"] = [concepts_of(metric) or "computed from the metrics named" for metric in definitions["metric"]]
+    definitions["concepts"] = [concepts_of(metric) or ("read from the company's own table (reference/reported_measures.csv)"
+                                                       if metric in reported else "computed from the metrics named")
+                               for metric in definitions["metric"]]
     return definitions
 
 

@@ -41,10 +41,22 @@ def read_record(store: PartitionStore, cik: str) -> dict | None:
     return json.loads(content) if content is not None else None
 
 
-def delete(store: PartitionStore, cik: str) -> None:
-    """Remove a company's partition, its record first: the next build then drops it from core.facts."""
-    for relative in (record_path(cik), f"cik={cik}"):
-        store.delete(relative)
+REMOVED = "removed"
+
+
+def remove(store: PartitionStore, record: dict) -> None:
+    """Mark a company's partition removed, then delete its facts: the next build drops it from the
+    core tables. The mark, not the absence of a partition, says so: a store that lists fewer
+    companies (a mistyped folder, a bucket that answers with less) removes nothing."""
+    fields = {name: value for name, value in record.items() if name != "cik"}
+    write_record(store, record["cik"], **{**fields, "status": REMOVED, "raw_sha256": None})
+    store.delete(partition_path(record["cik"]))
+
+
+def stored(store: PartitionStore) -> pd.DataFrame:
+    """The records of the companies stored and not removed."""
+    table = records(store)
+    return table[table["status"] != REMOVED]
 
 
 def records(store: PartitionStore) -> pd.DataFrame:
@@ -52,10 +64,11 @@ def records(store: PartitionStore) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(RECORD_FIELDS))
 
 
-def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> list[str]:
+def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> tuple[list[str], list[str]]:
     """Bring core.facts, core.rejected_facts and core.companies up to the partitions, in one
-    transaction, touching only companies whose record differs from what core.companies holds or
-    is gone. A company recorded without data keeps the facts it had. Returns the companies loaded."""
+    transaction, touching only companies whose record differs from what core.companies holds.
+    A company recorded without data keeps the facts it had; one marked removed loses them all.
+    Returns the companies loaded and those removed."""
     conn.register("partition_records", records(store))
     store.attach(conn)
     rows = conn.execute(warehouse.sql_text("core/facts__changed_partitions")).fetchall()
@@ -74,4 +87,4 @@ def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> list
         if changed:
             warehouse.run_sql(conn, "core/companies__from_records", ciks=changed)
     conn.unregister("partition_records")
-    return changed
+    return changed, removed

@@ -1,6 +1,8 @@
-"""The filing tables as one writer loads them: every company's Parquet partitions, reloaded whole."""
+"""The filing tables as one writer loads them: every company's Parquet partitions, replaced company by company."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 
@@ -12,18 +14,23 @@ FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measure
 
 
 def delete(store: PartitionStore, cik: str) -> None:
-    """Remove a company's filing partitions; the next build reloads the tables without them."""
+    """Remove a company's filing partitions; the next build reloads the tables without them (and
+    deletes its rows, which core.companies marks removed)."""
     for table in FILING_TABLES:
         store.delete(f"{table}/cik={cik}.parquet")
 
 
-def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> dict[str, int]:
-    """Replace the four core filing tables with the partitions' rows, in one transaction; row counts.
-    A table no company has a partition for ends up empty (only Amazon has reported measures)."""
+def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[str]) -> dict[str, int]:
+    """Bring the four core filing tables up to the partitions, in one transaction; row counts. Each
+    company with a partition has its rows replaced by the partition's; a company without one keeps
+    its rows (a store that lists fewer companies, a mistyped folder, removes nothing), unless it was
+    removed."""
     with warehouse.transaction(conn):
         store.attach(conn)
         for table in FILING_TABLES:
-            conn.execute(f"delete from core.{table}")
-            if files := store.glob(f"{table}/cik=*.parquet"):
+            files = store.glob(f"{table}/cik=*.parquet")
+            replaced = [Path(file).stem.removeprefix("cik=") for file in files] + removed
+            conn.execute(f"delete from core.{table} where cik in (select unnest(?::varchar[]))", [replaced])
+            if files:
                 conn.execute(f"insert into core.{table} by name select * from read_parquet(?)", [files])
     return {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}

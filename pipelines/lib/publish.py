@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO, ContextManager, Iterator
 
@@ -83,20 +83,24 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
     block ends without an error, publish the copy. Raise ChecksFailed inside the block to refuse.
 
     The copy starts empty (the build then reloads every stored partition) when asked to (rebuild)
-    or when the published file is unreadable; an unreadable file is kept aside, not deleted."""
+    or when the published file is unreadable; the old file is then kept beside the new one under
+    another name, and only once the new one is published: a build that fails or is killed leaves
+    it where it was."""
     copy = published.with_name(f".{published.name}.building")
     record = BuildRecord(build_id=uuid.uuid4().hex[:12], started_at=_now())
     with _build_lock(published, wait_seconds):
         _write_record(published, record)  # a build killed midway is seen as one that never finished
         try:
             damage = unreadable(published)
+            existed = published.exists()
             if damage:
-                record.rebuilt = f"{published} was unreadable ({damage}); kept as {_set_aside(published).name}"
-            elif rebuild and published.exists():
+                record.rebuilt = f"{published} was unreadable ({damage})"
+            elif rebuild and existed:
                 record.rebuilt = "asked to rebuild (--rebuild)"
             # no writer from the copy to the rename: what one wrote in between would be renamed away
-            with _no_writer(published) as source:
-                _copy_published(None if rebuild else source, published, copy)
+            # (a file DuckDB cannot open has no writer)
+            with (nullcontext(None) if damage else _no_writer(published)) as source:
+                _copy_published(None if record.rebuilt else source, published, copy)
                 conn = warehouse.connect(copy)
                 try:
                     yield PrivateBuild(copy, conn, record)
@@ -104,7 +108,11 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
                     conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
                 finally:
                     conn.close()
-                _publish(copy, published, existed=source is not None)
+                keep = _aside_name(published, "unreadable" if damage else "before-rebuild", record.build_id) \
+                    if record.rebuilt else None
+                _publish(copy, published, existed=existed, keep=keep)
+            if keep:
+                record.rebuilt += f"; the old file is kept as {keep.name}"
             record.status = "published"
         except BaseException as exc:
             record.status, record.error = ("refused" if isinstance(exc, ChecksFailed) else "failed"), _line(exc)
@@ -117,37 +125,35 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
 
 
 def unreadable(path: Path) -> str | None:
-    """Why DuckDB cannot use the file (empty, not a DuckDB file, shorter than the blocks it lists,
-    a damaged header), or None: a lock held by another process is not damage."""
+    """Why DuckDB cannot use the file, or None. Opening it reads its headers and catalog (an empty
+    file, not DuckDB's, a damaged header); the blocks its tables' data lie in must then be in the
+    file (a truncated copy opens, and fails only when a query reaches past its end). A lock held by
+    another process is not damage."""
     if not path.exists():
         return None
     try:
         conn = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        return None if _is_lock(exc) else " ".join(str(exc).split())
+        return None if warehouse.is_lock_error(exc) else _line(exc)
     try:
-        _, _, block_size, total_blocks, *_ = conn.execute("pragma database_size").fetchone()
+        block_size = conn.execute("pragma database_size").fetchone()[2]
+        tables = conn.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
+        last = max([conn.execute("select max(greatest(block_id, list_max(additional_block_ids))) "
+                                 "from pragma_storage_info(?)", [table]).fetchone()[0] or -1
+                    for (table,) in tables] or [-1])
+    except duckdb.Error as exc:
+        return _line(exc)
     finally:
         conn.close()
-    expected = HEADER_BYTES + int(block_size) * int(total_blocks)
-    size = path.stat().st_size
-    return f"truncated: {size:,} bytes of the {expected:,} its blocks need" if size < expected else None
+    needed, size = HEADER_BYTES + int(block_size) * (last + 1), path.stat().st_size
+    return f"truncated: {size:,} bytes, its tables' data reach to byte {needed:,}" if size < needed else None
 
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
 
 
-def _is_lock(exc: Exception) -> bool:
-    return "lock" in str(exc).lower() or "different configuration" in str(exc)
-
-
-def _set_aside(path: Path) -> Path:
-    """Move an unreadable warehouse (and its WAL) out of the way, under a name that says what it is."""
-    aside = path.with_name(f"{path.name}.unreadable-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}")
-    if _wal(path).exists():
-        os.replace(_wal(path), _wal(aside))
-    os.replace(path, aside)
-    return aside
+def _aside_name(published: Path, why: str, build_id: str) -> Path:
+    return published.with_name(f"{published.name}.{why}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{build_id}")
 
 
 def _build_lock(published: Path, wait_seconds: float) -> ContextManager[None]:
@@ -169,7 +175,7 @@ def _no_writer(published: Path) -> Iterator[BinaryIO | None]:
     try:
         conn = duckdb.connect(str(published), read_only=True)
     except (duckdb.IOException, duckdb.ConnectionException) as exc:
-        if not _is_lock(exc):
+        if not warehouse.is_lock_error(exc):
             raise
         raise WarehouseHeld(
             f"{published} is open for writing by another process ({_holder(exc)}); a build would drop "
@@ -194,16 +200,28 @@ def _copy_published(source: BinaryIO | None, published: Path, copy: Path) -> Non
         shutil.copyfile(_wal(published), _wal(copy))
 
 
-def _publish(copy: Path, published: Path, existed: bool) -> None:
+def _publish(copy: Path, published: Path, existed: bool, keep: Path | None = None) -> None:
     """The rename readers see: the old file until this instant, the whole new one after it. A WAL
-    of the old file is removed first, so that no reader ever pairs it with the new file. Called
-    with the no-writer lock held, or before the first publication: then a file that appeared
-    meanwhile is someone else's and is not replaced."""
+    of the old file is removed first, so that no reader ever pairs it with the new file; with keep,
+    the old file (and its WAL) stay under that name, linked before the rename so that there is no
+    instant without a warehouse. Called with the no-writer lock held, or before the first
+    publication: then a file that appeared meanwhile is someone else's and is not replaced."""
     if not existed and published.exists():
         raise WarehouseHeld(f"{published} was created by another process during the first build; it was not "
                             "replaced and nothing was published: move it away (or remove it) and build again")
+    if keep is not None and existed:
+        for old, kept in ((published, keep), (_wal(published), _wal(keep))):
+            if old.exists():
+                _link_or_copy(old, kept)
     _wal(published).unlink(missing_ok=True)
     os.replace(copy, published)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(source, target)
 
 
 def _stamp(conn: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:

@@ -7,6 +7,8 @@ settings), so what slips past one lock meets the other."""
 from __future__ import annotations
 
 import functools
+import math
+import re
 from pathlib import Path
 
 import duckdb
@@ -15,14 +17,11 @@ import pandas as pd
 from tabulate import tabulate
 
 from pipelines.lib import warehouse
-from pipelines.lib.settings import METRIC_DEFINITIONS_FILE
+from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_FILE
 
 FORMATS = ("table", "csv", "json", "markdown")
 UNITS = {"B": 1e9, "M": 1e6}  # --units: amounts in USD billions or millions, for reading
-CODES = ("fiscal_year", "fiscal_quarter", "cik")  # numbers that name something: 2025, not 2,025
-RATIO_HINTS = ("intensity", "margin", "_to_", "yoy", "share")
-PLAIN_NUMBERS = ("fiscal_year", "fiscal_quarter", "company_count", "duration_days", "weeks", "days_old", "facts",
-                 "rejected_facts", "quarters", "fiscal_years", "documents", "filing_documents", "failures")
+KIND_OF_UNIT = {"USD": "amount", "fraction": "ratio", "multiple": "multiple"}
 
 Kind = duckdb.StatementType
 READ_ONLY_KINDS = {Kind.SELECT, Kind.EXPLAIN}  # SELECT covers WITH, FROM-first, SHOW, DESCRIBE, SUMMARIZE
@@ -92,7 +91,7 @@ def _attach_read_only(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
         conn.execute("attach ? as capexwatch (read_only)", [str(path)])
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():  # the same advice warehouse.connect gives
+        if warehouse.is_lock_error(exc):  # the same advice warehouse.connect gives
             raise warehouse.WarehouseLocked(f"warehouse {path} is locked by another process (a running refresh, "
                                             f"or an open DuckDB client); close it and retry. DuckDB said: {exc}") from exc
         raise
@@ -165,31 +164,43 @@ def with_hints(exc: Exception) -> str:
     hints = [line.strip() for line in str(exc).splitlines()[1:]
              if line.strip().startswith(("Did you mean", "Candidate"))]
     if any(sign in str(exc) for sign in DAMAGE_SIGNS):
-        hints.append("The warehouse file is damaged: `capexwatch refresh` rebuilds it from the stored partitions.")
+        hints.append("The warehouse file is damaged: `capexwatch refresh --rebuild` builds it anew from the stored "
+                     "partitions, keeping the damaged file aside.")
     return " ".join([first_line(exc), *hints])
 
 
 # what DuckDB says of a file it cannot read (empty, not DuckDB's, truncated, a failed block checksum)
 DAMAGE_SIGNS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file",
-                "checksum")
+                "checksum", "replaying WAL")
 
 
 @functools.lru_cache(maxsize=1)
-def multiples() -> frozenset[str]:
-    """Metrics that read as 4.3x rather than as a percentage (the definitions file says which)."""
-    definitions = pd.read_csv(METRIC_DEFINITIONS_FILE)
-    return frozenset(definitions.loc[definitions["unit"] == "multiple", "metric"])
+def column_units() -> dict[str, str]:
+    """Column name -> USD, fraction or multiple, as the definitions files state them (metrics, and the
+    other columns of the marts and views)."""
+    metrics = pd.read_csv(METRIC_DEFINITIONS_FILE)
+    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE, dtype=str, keep_default_na=False)
+    general = columns[(columns["table"] == "") & (columns["unit"] != "")]
+    return dict(zip(general["column"], general["unit"])) | dict(zip(metrics["metric"], metrics["unit"]))
 
 
 def column_kind(name: str, series: pd.Series) -> str:
-    """How a column reads: date, plain (text, counts, years), multiple (4.3x), ratio (32.5 %) or amount (USD)."""
+    """How a column reads: date, plain, multiple (4.3x), ratio (32.5 %) or amount (USD). Only a column
+    whose unit the definitions state is read as money or a ratio: by its name, or by the one column
+    an expression wraps (sum(capex) is capex); anything else (counts, years, `value` of mixed
+    metrics, an analyst's own expression) is a plain number."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date"
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series) or name in PLAIN_NUMBERS:
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return "plain"
-    if name in multiples():
-        return "multiple"
-    return "ratio" if any(hint in name for hint in RATIO_HINTS) else "amount"
+    inner = re.fullmatch(r"\w+\(\s*(?:distinct\s+)?(\w+)\s*\)", name, flags=re.IGNORECASE)
+    unit = column_units().get(name) or (column_units().get(inner.group(1)) if inner else None)
+    return KIND_OF_UNIT.get(unit, "plain")
+
+
+def _is_code(name: str) -> bool:
+    """Numbers that name something, printed without thousands separators: 2025, not 2,025."""
+    return name in ("cik", "fy", "fp") or "year" in name or "quarter" in name
 
 
 def render(frame: pd.DataFrame, fmt: str, units: str | None = None, wrap: dict[str, int] | None = None) -> str:
@@ -201,7 +212,8 @@ def render(frame: pd.DataFrame, fmt: str, units: str | None = None, wrap: dict[s
         return plain(frame).to_json(orient="records", indent=1)
     if fmt == "csv":
         return plain(frame).to_csv(index=False).rstrip("\n")
-    kinds = {column: "code" if column in CODES else column_kind(str(column), frame[column]) for column in frame.columns}
+    kinds = {column: column_kind(str(column), frame[column]) for column in frame.columns}
+    kinds = {column: "code" if kind == "plain" and _is_code(str(column)) else kind for column, kind in kinds.items()}
     readable = pd.DataFrame({column: [_readable(_join_lists(value), kinds[column], units) for value in frame[column]]
                              for column in frame.columns}, columns=frame.columns)
     headers = [f"{column} (${units})" if units and kinds[column] == "amount" else str(column) for column in frame.columns]
@@ -255,6 +267,8 @@ def _readable(value: object, kind: str = "plain", units: str | None = None) -> s
         return ""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return str(value)  # inf, -inf: never a percentage or a multiple
     if kind == "ratio":
         return f"{value:.1%}"
     if kind == "multiple":

@@ -78,6 +78,9 @@ def resolve(items: tuple[str, ...] | list[str], known: list[Company]) -> list[Co
         elif key.removeprefix("CIK").isdigit():
             cik = normalize_cik(key)
             company = by_cik.get(cik, Company("", cik, f"CIK {cik}"))
+        elif any(separator in key for separator in (" ", ",")):
+            raise UnknownCompany(f"{item!r} is not one ticker: name one company per --ticker (or in CAPEXWATCH_UNIVERSE, "
+                                 "separate them with commas)")
         else:
             raise UnknownCompany(f"unknown ticker {item!r}: not in the ticker map; pass its CIK instead")
         if company.cik not in {c.cik for c in resolved}:

@@ -64,13 +64,20 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     return result
 
 
+def is_lock_error(exc: Exception) -> bool:
+    """DuckDB refusing a file another process holds (or this one, with other settings); not, say, a
+    checksum error 'in block at location ...'."""
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, turning DuckDB's lock error into one that says what to do."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+        if is_lock_error(exc):
             raise WarehouseLocked(
                 f"warehouse {path} is locked by another process (a running refresh, or an open "
                 f"DuckDB client); close it and retry. DuckDB said: {exc}"

@@ -1,6 +1,8 @@
--- core.facts: the companies core.companies holds whose partition record (registered as partition_records) is
--- gone, as `capexwatch companies remove` leaves them. grain: cik
+-- core.facts: the companies core.companies holds whose partition record (registered as partition_records)
+-- says 'removed' (`capexwatch companies remove` leaves that record; a record that is merely absent, say
+-- a mistyped partitions folder, removes nothing). grain: cik
 select cik
-from core.companies
-where cik not in (select cik from partition_records where cik is not null)
+from partition_records
+where status = 'removed'
+  and cik in (select cik from core.companies)
 order by cik

@@ -1,5 +1,5 @@
 -- marts.annual: capex, cash flow and cash-conversion metrics per company and fiscal year (fiscal_quarter is null).
--- grain: cik x fiscal_year x fiscal_quarter; amounts in USD, ratios as fractions; provenance in core.metric_values
+-- grain: cik x fiscal_year; amounts in USD, ratios as fractions; provenance in core.metric_values
 create or replace table marts.annual as
 select * exclude (period_type)
 from core.metrics_wide
