@@ -123,7 +123,7 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float, reb
     if not report.build_ok:
         click.echo(f"warehouse not published: {report.build_error}", err=True)
     if warehouse_db.path().is_file():
-        _print_summary(warehouse_db.path())
+        click.echo("\n" + summary_text(warehouse_db.path()))
     sys.exit(0 if report.ok else 1)
 
 
@@ -135,8 +135,7 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float, reb
 @one_line_errors
 def summary(fmt: str, units: str | None) -> None:
     """Print the followed companies, their latest period and capex intensity."""
-    table = query.run(WarehouseResource().path(), warehouse.sql_text("reports/company_summary"))
-    click.echo(format_summary(table, units or "B") if fmt == "text" else query.render(table, fmt, units))
+    click.echo(summary_text(WarehouseResource().path(), fmt, units))
 
 
 @main.command()
@@ -446,10 +445,10 @@ def describe_build(record: publish.BuildRecord, warning_rows: bool = True, style
     return "\n".join(lines)
 
 
-def _print_summary(path: Path) -> None:
+def summary_text(path: Path, fmt: str = "text", units: str | None = None) -> str:
+    """The summary as `summary` and the end of `refresh` print it."""
     table = query.run(path, warehouse.sql_text("reports/company_summary"))
-    click.echo("")
-    click.echo(format_summary(table))
+    return format_summary(table, units or "B") if fmt == "text" else query.render(table, fmt, units)
 
 
 def format_summary(table: pd.DataFrame, units: str = "B") -> str:

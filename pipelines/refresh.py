@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.definitions import build_definitions
-from pipelines.defs.partitions import company_partitions
+from pipelines.defs.partitions import company_partitions, unregistered
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import fact_partitions, filing_partitions, publish, query, universe, warehouse
 
@@ -64,8 +64,7 @@ def run_refresh(
 def register_universe(sec: SecResource, instance: dg.DagsterInstance) -> list[str]:
     """The configured companies as partition keys, each registered in the instance if it is not yet."""
     keys = [company.partition_key for company in sec.resolve_universe()]
-    known = set(instance.get_dynamic_partitions(company_partitions.name))
-    instance.add_dynamic_partitions(company_partitions.name, [key for key in keys if key not in known])
+    instance.add_dynamic_partitions(company_partitions.name, unregistered(instance, keys))
     return keys
 
 
@@ -80,7 +79,7 @@ def _refresh(
     defs = build_definitions(sec, warehouse_db)
     keys = register_universe(sec, instance)
     report = RefreshReport()
-    quiet = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    quiet = _run_config(log_level)
     refresh_job = defs.resolve_job_def("refresh_companies")
     for number, key in enumerate(keys, start=1):
         result = refresh_job.execute_in_process(
@@ -97,6 +96,11 @@ def _refresh(
         progress(f"[{number}/{len(keys)}] {key}: {report.companies.get(key) or 'FAILED ' + report.failures[key]}")
     _build(defs, warehouse_db, instance, quiet, report)
     return report
+
+
+def _run_config(log_level: str) -> dict:
+    """Dagster's console log at log_level (the CLI keeps its own lines only, unless -v)."""
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
 def _build(defs: dg.Definitions, warehouse_db: WarehouseResource, instance: dg.DagsterInstance, run_config: dict,
@@ -141,6 +145,5 @@ def remove_company(sec: SecResource, warehouse_db: WarehouseResource, instance: 
         if instance.has_dynamic_partition(company_partitions.name, partition_key):
             instance.delete_dynamic_partition(company_partitions.name, partition_key)
         report = RefreshReport()
-        _build(build_definitions(sec, warehouse_db), warehouse_db, instance,
-               {"loggers": {"console": {"config": {"log_level": log_level}}}}, report)
+        _build(build_definitions(sec, warehouse_db), warehouse_db, instance, _run_config(log_level), report)
     return record, report

@@ -7,7 +7,7 @@ import dagster as dg
 
 from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
 from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
-from pipelines.defs.partitions import SEC_TAG, company_partitions
+from pipelines.defs.partitions import SEC_TAG, company_partitions, unregistered
 from pipelines.defs.resources import SecResource
 from pipelines.lib import submissions
 
@@ -56,8 +56,7 @@ def daily_refresh(context: dg.ScheduleEvaluationContext):
 
 def _register_universe(context: dg.SensorEvaluationContext, sec: SecResource) -> list[dg.AddDynamicPartitionsRequest]:
     """The configured universe as company partitions (only those not registered yet)."""
-    known = set(context.instance.get_dynamic_partitions(company_partitions.name))
-    add = [c.partition_key for c in sec.resolve_universe() if c.partition_key not in known]
+    add = unregistered(context.instance, [c.partition_key for c in sec.resolve_universe()])
     return [company_partitions.build_add_request(add)] if add else []
 
 

@@ -14,8 +14,8 @@ import re
 import duckdb
 import pandas as pd
 
-from pipelines.lib import concepts, universe, warehouse
-from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_FILE, REPORTED_MEASURES_FILE, SQL_DIR
+from pipelines.lib import concepts, query, universe, warehouse
+from pipelines.lib.settings import METRIC_DEFINITIONS_FILE, REPORTED_MEASURES_FILE, SQL_DIR
 
 QUESTIONS_DIR = SQL_DIR / "questions"
 
@@ -62,13 +62,11 @@ def built_tables(sql_names: list[str]) -> dict[str, tuple[str, str]]:
 def column_meanings(table: str = "") -> dict[str, str]:
     """Column -> meaning: a metric's definition with its unit, a column's from column_definitions.csv,
     where a row for this very table (segment revenue, sums across companies) beats the general one."""
-    metrics = pd.read_csv(METRIC_DEFINITIONS_FILE)
-    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE, dtype=str, keep_default_na=False)
+    metrics, columns = query.definitions()
     meanings = {row.metric: f"{row.definition} ({_unit(row.unit)})" for row in metrics.itertuples()}
-    for row in columns[columns["table"] == ""].itertuples():
-        meanings[row.column] = f"{row.definition} ({_unit(row.unit)})" if row.unit else row.definition
-    for row in columns[columns["table"] == table].itertuples():
-        meanings[row.column] = f"{row.definition} ({_unit(row.unit)})" if row.unit else row.definition
+    for scope in ("", table):  # general rows first, this table's own after them
+        for row in columns[columns["table"] == scope].itertuples():
+            meanings[row.column] = f"{row.definition} ({_unit(row.unit)})" if row.unit else row.definition
     return meanings
 
 

@@ -78,10 +78,9 @@ def load_changed(conn: duckdb.DuckDBPyConnection, store: PartitionStore) -> tupl
     conn.execute("set memory_limit = '512MB'")  # DuckDB spills past this: the load does not grow with the universe
     conn.execute("set preserve_insertion_order = false")  # rows have no order to keep; loads ~40 % faster
     with warehouse.transaction(conn):
-        if removed:
-            warehouse.run_sql(conn, "core/facts__delete_companies", ciks=removed)
+        if removed or with_data:
+            warehouse.run_sql(conn, "core/facts__delete_companies", ciks=removed + with_data)
         if with_data:
-            warehouse.run_sql(conn, "core/facts__delete_companies", ciks=with_data)
             warehouse.run_sql(conn, "core/facts__from_parquet",
                               files=[store.path(partition_path(cik)) for cik in with_data])
         if changed:

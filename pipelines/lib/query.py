@@ -175,11 +175,17 @@ DAMAGE_SIGNS = ("not a valid DuckDB database file", "Could not read enough bytes
 
 
 @functools.lru_cache(maxsize=1)
+def definitions() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """metric_definitions.csv and column_definitions.csv, read once per process (not to be modified)."""
+    return (pd.read_csv(METRIC_DEFINITIONS_FILE),
+            pd.read_csv(COLUMN_DEFINITIONS_FILE, dtype=str, keep_default_na=False))
+
+
+@functools.lru_cache(maxsize=1)
 def column_units() -> dict[str, str]:
     """Column name -> USD, fraction or multiple, as the definitions files state them (metrics, and the
     other columns of the marts and views)."""
-    metrics = pd.read_csv(METRIC_DEFINITIONS_FILE)
-    columns = pd.read_csv(COLUMN_DEFINITIONS_FILE, dtype=str, keep_default_na=False)
+    metrics, columns = definitions()
     general = columns[(columns["table"] == "") & (columns["unit"] != "")]
     return dict(zip(general["column"], general["unit"])) | dict(zip(metrics["metric"], metrics["unit"]))
 
