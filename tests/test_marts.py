@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+
+from pipelines.lib import warehouse
 
 from conftest import one
 
@@ -105,3 +110,11 @@ def test_calendar_totals_add_up_companies_aligned_by_calendar_quarter(db):
 def test_every_metric_has_a_value_or_a_reason(db):
     assert one(db, "select count(*) from core.metric_values where value is null and null_reason is null") == (0,)
     assert one(db, "select count(*) from core.metric_values where value is null") [0] > 0
+
+
+def test_every_table_equals_the_build_before_the_bulk_optimisation(db):
+    """Speeding up the build for the whole market (issue 14) must not change one value: every core and
+    mart table the build made before it (fingerprints stored in tests/reference) is unchanged."""
+    reference = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())["tables"]
+    now = warehouse.fingerprint(db)
+    assert {table: list(now.get(table, ())) for table in reference} == reference

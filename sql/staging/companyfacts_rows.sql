@@ -2,7 +2,7 @@
 -- a list or a glob; zip:// or s3:// through a registered filesystem) flattened to one row per fact,
 -- typed for core.facts, with the reason a fact cannot be used (null when it can) and, for those, the
 -- fact as SEC sent it. Flattened by DuckDB's JSON reader: several times faster than Python on
--- multi-MB documents. grain: one fact per filing
+-- multi-MB documents. grain: one fact per filing (an exact repeat is dropped)
 create or replace temp macro companyfacts_rows(source) as table
 with documents as (
     select * from read_json(source, format = 'unstructured', maximum_object_size = 2000000000, columns = {
@@ -63,24 +63,33 @@ reasons as (
             when filed is null then 'filed ''' || fact.filed || ''' is not a date (YYYY-MM-DD)'
         end as reason
     from missing
+),
+
+flattened as (
+    select
+        cik,
+        entityName as entity_name,
+        taxonomy,
+        tag,
+        unit,
+        period_start,
+        period_end,
+        if(reason is null, fact.val::double, null) as value,
+        fact.accn,
+        try_cast(fact.fy as integer) as fy,
+        fact.fp,
+        fact.form,
+        filed,
+        fact.frame,
+        date_diff('day', period_start, period_end) + 1 as duration_days,
+        reason,
+        if(reason is null, null, left(to_json(fact)::varchar, 500)) as fact
+    from reasons
 )
 
-select
-    cik,
-    entityName as entity_name,
-    taxonomy,
-    tag,
-    unit,
-    period_start,
-    period_end,
-    if(reason is null, fact.val::double, null) as value,
-    fact.accn,
-    try_cast(fact.fy as integer) as fy,
-    fact.fp,
-    fact.form,
-    filed,
-    fact.frame,
-    date_diff('day', period_start, period_end) + 1 as duration_days,
-    reason,
-    if(reason is null, null, left(to_json(fact)::varchar, 500)) as fact
-from reasons
+-- one row per fact and filing: should SEC list a fact twice (the same figure under a second frame), the copy
+-- goes here, company by company, so that staging.periodic_facts need not group millions of rows to find it
+select * from flattened
+qualify reason is not null or row_number() over (
+    partition by cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed
+    order by frame nulls last) = 1

@@ -28,24 +28,40 @@ document_facts as (
        -- the product axis was us-gaap's until the 2018 taxonomies moved it to srt (Microsoft's FY2015 10-K)
        or (len(axes) = 1 and axes[1].key in ('us-gaap:StatementBusinessSegmentsAxis', 'srt:ProductOrServiceAxis',
                                              'us-gaap:ProductOrServiceAxis'))
-)
+),
 
-select
-    cik, taxonomy, tag, segment, unit, period_start, period_end, duration_days,
-    value, accn, form, filed, fy, fp,
-    -- the same fact from companyfacts and from the document: one row, with the better-known precision
-    min(coalesce(precision, case
-        when value % 1e6 = 0 then 1e6 when value % 1e5 = 0 then 1e5 when value % 1e4 = 0 then 1e4
-        when value % 1e3 = 0 then 1e3 when value % 100 = 0 then 100 when value % 10 = 0 then 10
-        when value % 1 = 0 then 1 else 0.0
-    end)) as precision
-from (
+companyfacts as (
     select cik, taxonomy, tag, '' as segment, unit, period_start, period_end, duration_days,
            value, accn, form, filed, fy, fp, cast(null as double) as precision
     from core.facts
-    union all
-    select * from document_facts
+),
+
+candidates as (
+    -- a figure's precision is declared, or else read from its trailing zeros
+    select * replace (coalesce(precision, case
+        when value % 1e6 = 0 then 1e6 when value % 1e5 = 0 then 1e5 when value % 1e4 = 0 then 1e4
+        when value % 1e3 = 0 then 1e3 when value % 100 = 0 then 100 when value % 10 = 0 then 10
+        when value % 1 = 0 then 1 else 0.0
+    end) as precision)
+    from (select * from companyfacts union all select * from document_facts)
+    where form in ('10-K', '10-K/A', '10-Q', '10-Q/A')
+      and value is not null
+),
+
+documented as (
+    select distinct cik from core.filing_facts
 )
-where form in ('10-K', '10-K/A', '10-Q', '10-Q/A')
-  and value is not null
+
+-- a company with filing documents: the same fact from companyfacts and from the document is one row,
+-- with the better-known precision
+select
+    cik, taxonomy, tag, segment, unit, period_start, period_end, duration_days,
+    value, accn, form, filed, fy, fp, min(precision) as precision
+from candidates
+where cik in (select cik from documented)
 group by all
+union all
+-- the others as they are: their companyfacts rows are one per fact already (made so when flattened,
+-- staging/companyfacts_rows), and grouping millions of them would cost more than the rest of the build
+select * from candidates
+where cik not in (select cik from documented)
