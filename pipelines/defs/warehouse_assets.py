@@ -9,7 +9,8 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, evaluate, result
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import catalog, concepts, fact_partitions, filing_partitions, publish, query, warehouse
+from pipelines.lib import (catalog, company_batches, concepts, fact_partitions, filing_partitions, publish, query,
+                           warehouse)
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
@@ -62,6 +63,23 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
     "core/cloud_segments": _register_cloud_segments,
     "core/company_reference": _register_companies,
 }
+
+
+def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None) -> tuple[str, int]:
+    """Every SQL table in build order, the per-company ones batch by batch of companies: only the rows
+    of the changed companies when the published tables were built from the same SQL and concept map,
+    else all. Returns the digest of those inputs (for main.build_info) and how many companies were built."""
+    digest, rebuilt = "", 0
+    for name in SQL_TABLES:
+        if name == company_batches.CHAIN[0]:
+            digest = company_batches.inputs_digest(conn)
+            same_inputs = company_batches.built_from(conn) == digest
+            rebuilt = company_batches.build(conn, changed if same_inputs else None)
+        elif name not in company_batches.CHAIN:
+            if name in PREPARE:
+                PREPARE[name](conn)
+            warehouse.run_sql(conn, name)
+    return digest, rebuilt
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
@@ -146,11 +164,9 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
         metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
         metadata.update({("core", table): table_metadata(conn, f"core.{table}")
                          for table in ("filings", "filing_facts", "reported_measures")})
-        for name in SQL_TABLES:
-            if name in PREPARE:
-                PREPARE[name](conn)
-            warehouse.run_sql(conn, name)
-            metadata[tuple(name.split("/"))] = table_metadata(conn, warehouse.relation_name(name))
+        build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed))
+        metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name)) for name in SQL_TABLES})
+        metadata[("core", "metrics_wide")]["companies_rebuilt"] = rebuilt
         catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read
         outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
         build.record.checks = [outcome for _, outcome in outcomes]
@@ -161,7 +177,7 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
                 "not published: " + "; ".join(f"{o.check} failed on {query.counted(o.failures, 'row')}" for o in blocking)
                 + f"; {warehouse_db.path()} keeps its last published state")
         context.log.info(f"build {build.record.build_id}: {counts['filing_facts']} filing facts, "
-                         f"{len(loaded)} companies reloaded")
+                         f"{len(loaded)} companies reloaded, {rebuilt} companies' tables rebuilt")
     for key, table_meta in metadata.items():
         yield dg.MaterializeResult(asset_key=list(key), metadata=table_meta)
     yield from (result(check, outcome) for check, outcome in outcomes)

@@ -54,6 +54,7 @@ class BuildRecord:
     finished_at: str | None = None
     error: str | None = None
     rebuilt: str | None = None  # why the build started from nothing instead of the published file
+    company_inputs: str | None = None  # digest of what the per-company tables were built from (company_batches)
     checks: list[CheckOutcome] = dataclasses.field(default_factory=list)
 
 
@@ -227,7 +228,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _stamp(conn: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
     """main.build_info says which build a reader is looking at (not part of the table fingerprints)."""
     conn.execute("create or replace table main.build_info as select ? as build_id, ?::timestamptz as built_at, "
-                 "? as checks_failed", [record.build_id, _now(), sum(c.failures > 0 for c in record.checks)])
+                 "? as checks_failed, ? as company_inputs",
+                 [record.build_id, _now(), sum(c.failures > 0 for c in record.checks), record.company_inputs])
 
 
 def _write_record(published: Path, record: BuildRecord) -> None:

@@ -4,11 +4,17 @@
 -- one; never the order rows happen to arrive in, so identical runs publish identical values.
 -- grain: cik x accn x taxonomy x tag x segment x unit x period
 create or replace table core.conflicting_facts as
-with conflicted as (
-    -- a cheap pass over every fact finds the few keys with two values; only those are listed below
-    select cik, accn, taxonomy, tag, segment, unit, period_start, period_end
+with keyed as (
+    select *, hash(cik, accn, taxonomy, tag, segment, unit, period_start, period_end) as key_hash
     from staging.periodic_facts
-    group by all
+),
+
+conflicted as (
+    -- a cheap pass over every fact, on one hash of the key, finds the few keys with two values; only
+    -- their facts are grouped below, by the key itself (a hash shared by two keys is sorted out there)
+    select key_hash
+    from keyed
+    group by key_hash
     having min(value) <> max(value)
 )
 
@@ -18,8 +24,7 @@ select
     list(distinct f.value order by f.value) as "values",
     first(f.value order by f.precision, f.value) as kept_value,
     'the more precise figure, then the smaller' as rule
-from staging.periodic_facts as f
-semi join conflicted as c
-    on c.cik = f.cik and c.accn = f.accn and c.taxonomy = f.taxonomy and c.tag = f.tag and c.segment = f.segment
-    and c.unit = f.unit and c.period_start is not distinct from f.period_start and c.period_end = f.period_end
+from keyed as f
+semi join conflicted using (key_hash)
 group by cik, accn, taxonomy, tag, segment, unit, period_start, period_end
+having count(distinct f.value) > 1

@@ -4,6 +4,13 @@
 -- line (segment 'axis=member'). precision: what a digit of the figure is worth, from the document's
 -- declared decimals, else from the figure itself (its trailing zeros, at most millions: companyfacts
 -- carries no decimals). grain: one fact per filing and segment.
+-- what a digit of a figure without declared decimals is worth: its trailing zeros, at most millions
+create or replace macro staging.digit_precision(value) as case
+    when value % 1e6 = 0 then 1e6 when value % 1e5 = 0 then 1e5 when value % 1e4 = 0 then 1e4
+    when value % 1e3 = 0 then 1e3 when value % 100 = 0 then 100 when value % 10 = 0 then 10
+    when value % 1 = 0 then 1 else 0.0
+end;
+
 create or replace view staging.periodic_facts as
 with segment_facts as (
     -- a segment is its full set of dimensions: one business-segment or product axis, alone or with
@@ -32,20 +39,9 @@ document_facts as (
 
 companyfacts as (
     select cik, taxonomy, tag, '' as segment, unit, period_start, period_end, duration_days,
-           value, accn, form, filed, fy, fp, cast(null as double) as precision
+           value, accn, form, filed, fy, fp
     from core.facts
-),
-
-candidates as (
-    -- a figure's precision is declared, or else read from its trailing zeros
-    select * replace (coalesce(precision, case
-        when value % 1e6 = 0 then 1e6 when value % 1e5 = 0 then 1e5 when value % 1e4 = 0 then 1e4
-        when value % 1e3 = 0 then 1e3 when value % 100 = 0 then 100 when value % 10 = 0 then 10
-        when value % 1 = 0 then 1 else 0.0
-    end) as precision)
-    from (select * from companyfacts union all select * from document_facts)
-    where form in ('10-K', '10-K/A', '10-Q', '10-Q/A')
-      and value is not null
+    where form in ('10-K', '10-K/A', '10-Q', '10-Q/A') and value is not null
 ),
 
 documented as (
@@ -53,15 +49,19 @@ documented as (
 )
 
 -- a company with filing documents: the same fact from companyfacts and from the document is one row,
--- with the better-known precision
+-- with the better-known precision (declared, else read from the figure's trailing zeros)
 select
     cik, taxonomy, tag, segment, unit, period_start, period_end, duration_days,
-    value, accn, form, filed, fy, fp, min(precision) as precision
-from candidates
-where cik in (select cik from documented)
+    value, accn, form, filed, fy, fp, min(coalesce(precision, staging.digit_precision(value))) as precision
+from (
+    select *, cast(null as double) as precision from companyfacts where cik in (select cik from documented)
+    union all
+    select * from document_facts where form in ('10-K', '10-K/A', '10-Q', '10-Q/A') and value is not null
+)
 group by all
 union all
 -- the others as they are: their companyfacts rows are one per fact already (made so when flattened,
 -- staging/companyfacts_rows), and grouping millions of them would cost more than the rest of the build
-select * from candidates
+select *, staging.digit_precision(value) as precision
+from companyfacts
 where cik not in (select cik from documented)

@@ -1,0 +1,153 @@
+"""The per-company part of the build, run batch by batch of companies.
+
+Every table from staging.periodic_facts to core.metrics_wide is computed company by company (each row
+depends on its own company's facts and the shared concept map only). Built for the whole market in one
+statement, their largest steps hash tens of millions of facts at once and grow faster than the data;
+built here for a batch of companies at a time, in an in-memory database that sees only those companies'
+rows, and appended to the warehouse, time and memory grow with the number of companies, no faster. A
+build that knows which companies changed rebuilds only theirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import duckdb
+
+from pipelines.lib import warehouse
+
+# In build order; each reads only tables before it, the inputs below, and core.concept_map.
+CHAIN = (
+    "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
+    "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
+    "core/fiscal_year_reconciliation", "core/metric_values", "core/metrics_wide",
+)
+# Tables the chain reads, seen by a batch through its companies only.
+COMPANY_INPUTS = ("core.facts", "core.filing_facts", "core.filings", "core.reported_measures", "core.companies")
+SHARED_INPUTS = ("core.concept_map",)
+FACTS_PER_BATCH = 4_000_000  # about 160 companies of the size of the snapshot's (time per fact is the same from 2 M to 8 M)
+MEMORY_LIMIT = "2GB"  # DuckDB spills past it; at 512 MB (the load's limit) the chain takes a quarter longer
+_CIK = re.compile(r"\d{10}")
+
+
+@dataclass(frozen=True)
+class Batch:
+    ciks: tuple[str, ...]
+    whole_range: bool  # every company between the first and the last is in the batch
+
+    def predicate(self) -> str:
+        """The batch as a filter on cik: a range (which DuckDB prunes by its zone maps), narrowed to a
+        list when the batch skips companies in between."""
+        assert all(_CIK.fullmatch(cik) for cik in self.ciks), self.ciks  # literals in SQL: digits only
+        if not self.ciks:
+            return "false"
+        bounds = f"cik between '{self.ciks[0]}' and '{self.ciks[-1]}'"
+        return bounds if self.whole_range else f"{bounds} and cik in ({', '.join(repr(c) for c in self.ciks)})"
+
+
+def companies(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Every company the build holds, with its number of facts (filing documents' count too), by CIK."""
+    return conn.execute("""
+        select cik, sum(facts)::bigint from (
+            select cik, facts from core.companies
+            union all select cik, count(*) from core.filing_facts group by cik
+            union all select distinct cik, 0 from core.filings
+        )
+        group by cik order by cik""").fetchall()
+
+
+def batches(sizes: list[tuple[str, int]], only: set[str] | None = None,
+            facts_per_batch: int = FACTS_PER_BATCH) -> Iterator[Batch]:
+    """Consecutive companies, about facts_per_batch facts each (one company at least); with only, just
+    those companies."""
+    chosen = [(cik, facts) for cik, facts in sizes if only is None or cik in only]
+    current: list[str] = []
+    total = 0
+    for cik, facts in chosen:
+        if current and total + facts > facts_per_batch:
+            yield Batch(tuple(current), only is None)
+            current, total = [], 0
+        current.append(cik)
+        total += facts
+    if current or only is None:
+        yield Batch(tuple(current), only is None)
+
+
+def inputs_digest(conn: duckdb.DuckDBPyConnection) -> str:
+    """What every company's rows are built from besides its own data: the chain's SQL and the concept map."""
+    digest = hashlib.sha256("\n".join(warehouse.sql_text(name) for name in CHAIN).encode())
+    digest.update(repr(conn.execute("select * from core.concept_map order by all").fetchall()).encode())
+    return digest.hexdigest()
+
+
+def built_from(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest the published tables were built from (main.build_info), if they were built batch by batch."""
+    try:
+        return conn.execute("select company_inputs from main.build_info").fetchone()[0]
+    except duckdb.Error:  # a first build, a rebuild from nothing, or a warehouse built before batches
+        return None
+
+
+def build(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
+          facts_per_batch: int = FACTS_PER_BATCH) -> int:
+    """Build the chain's tables in the warehouse conn: all of them (changed None), or only the rows of
+    the changed companies, replaced (and those of every company with filing documents: the filing
+    tables are reloaded whole at each build). Returns the number of companies built."""
+    home = conn.execute("select current_database()").fetchone()[0]
+    conn.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    sizes = companies(conn)
+    if changed is not None:
+        changed = changed | {cik for (cik,) in conn.execute("select distinct cik from core.filings").fetchall()}
+        gone = sorted(changed - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
+        _delete(conn, Batch(tuple(gone), whole_range=False))
+    count = 0
+    for number, batch in enumerate(batches(sizes, changed, facts_per_batch)):
+        _build_batch(conn, home, batch)
+        _append(conn, home, batch, replace_tables=changed is None and number == 0)
+        conn.execute("detach batch")
+        count += len(batch.ciks)
+    warehouse.run_sql(conn, "staging/periodic_facts")  # the view, over every company, for ad-hoc SQL and the checks
+    return count
+
+
+def _build_batch(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch) -> None:
+    """The chain for one batch, in an in-memory database named batch whose inputs are views of the
+    warehouse's rows of the batch's companies."""
+    conn.execute("attach ':memory:' as batch")
+    for schema in warehouse.SCHEMAS:
+        conn.execute(f"create schema batch.{schema}")
+    for table in COMPANY_INPUTS:
+        conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table} where {batch.predicate()}")
+    for table in SHARED_INPUTS:
+        conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table}")
+    conn.execute("use batch")
+    try:
+        for name in CHAIN:
+            warehouse.run_sql(conn, name)
+    finally:
+        conn.execute(f"use {_quoted(home)}")
+
+
+def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+    for name in CHAIN[1:]:
+        conn.execute(f"delete from {warehouse.relation_name(name)} where {batch.predicate()}")
+
+
+def _append(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, replace_tables: bool) -> None:
+    """The batch's rows into the warehouse's tables: they replace the tables (first batch of a full build),
+    or the rows of the batch's companies."""
+    for name in CHAIN[1:]:  # the first is the view the others read
+        table = warehouse.relation_name(name)
+        target = f"{_quoted(home)}.{table}"
+        if replace_tables:
+            conn.execute(f"create or replace table {target} as select * from batch.{table}")
+        else:
+            conn.execute(f"delete from {target} where {batch.predicate()}")
+            conn.execute(f"insert into {target} select * from batch.{table}")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,75 @@
+"""The per-company tables built batch by batch of companies, and only for the companies that changed
+(issue 14): the same values as one build of everything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib import company_batches, warehouse
+
+REFERENCE = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())["tables"]
+GOOGL, NVDA = "0001652044", "0001045810"
+
+
+@pytest.fixture
+def copy(built, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    shutil.copy(built[0] / "capexwatch.duckdb", tmp_path / "copy.duckdb")
+    conn = duckdb.connect(str(tmp_path / "copy.duckdb"))
+    yield conn
+    conn.close()
+
+
+def chain_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict:
+    return {table: list(value) for table, value in warehouse.fingerprint(conn).items() if table in REFERENCE}
+
+
+def test_one_company_per_batch_gives_the_same_tables(copy):
+    assert company_batches.build(copy, None, facts_per_batch=1) == 7
+    assert chain_fingerprint(copy) == REFERENCE
+
+
+def test_batches_hold_consecutive_companies_up_to_the_fact_budget():
+    sizes = [("0000000001", 3), ("0000000002", 3), ("0000000003", 5), ("0000000004", 0)]
+    assert [b.ciks for b in company_batches.batches(sizes, facts_per_batch=6)] == [
+        ("0000000001", "0000000002"), ("0000000003", "0000000004")]
+    assert list(company_batches.batches(sizes, only={"0000000002", "0000000004"}, facts_per_batch=6)) == [
+        company_batches.Batch(("0000000002", "0000000004"), whole_range=False)]
+    assert company_batches.Batch(("0000000002", "0000000004"), False).predicate() == (
+        "cik between '0000000002' and '0000000004' and cik in ('0000000002', '0000000004')")
+
+
+def test_only_the_changed_companies_are_rebuilt(copy):
+    # every company of the snapshot has filing documents, whose tables reload whole at each build, so
+    # they are rebuilt each time: NVIDIA is made a companyfacts-only filer here
+    for table in ("filings", "filing_facts", "reported_measures", "filing_warnings"):
+        copy.execute(f"delete from core.{table} where cik = ?", [NVDA])
+    company_batches.build(copy, None)
+    # GOOGL's capex of fiscal 2025 changes in core.facts; NVIDIA's rows are tampered with where only a
+    # rebuild of NVIDIA would repair them
+    copy.execute("update core.facts set value = value + 1e9 where cik = ? and tag = 'PaymentsToAcquirePropertyPlantAndEquipment' "
+                 "and period_end = '2025-12-31' and duration_days > 300", [GOOGL])
+    copy.execute("update core.metric_values set value = -1 where cik = ? and metric = 'revenue'", [NVDA])
+    rebuilt = company_batches.build(copy, {GOOGL})
+    assert rebuilt == 6  # GOOGL, and the other five with filing documents; not NVIDIA
+    assert copy.execute("select capex from core.metrics_wide where cik = ? and period_type = 'fiscal_year' "
+                        "and fiscal_year = 2025", [GOOGL]).fetchone() == (92_447_000_000,)
+    assert copy.execute("select count(*) from core.metric_values where cik = ? and value = -1", [NVDA]).fetchone()[0] > 0
+    incremental = chain_fingerprint(copy)
+    company_batches.build(copy, None)
+    assert copy.execute("select count(*) from core.metric_values where cik = ? and value = -1", [NVDA]).fetchone() == (0,)
+    copy.execute("update core.metric_values set value = -1 where cik = ? and metric = 'revenue'", [NVDA])
+    assert chain_fingerprint(copy) == incremental  # what changed for GOOGL is what a full build makes of it
+
+
+def test_a_removed_company_loses_its_rows(copy):
+    copy.execute("delete from core.facts where cik = ?", [GOOGL])
+    copy.execute("delete from core.companies where cik = ?", [GOOGL])
+    for table in ("filings", "filing_facts", "reported_measures"):
+        copy.execute(f"delete from core.{table} where cik = ?", [GOOGL])
+    company_batches.build(copy, {GOOGL})
+    assert copy.execute("select count(*) from core.metrics_wide where cik = ?", [GOOGL]).fetchone() == (0,)
