@@ -1,17 +1,19 @@
-"""Bulk ingest of a companyfacts archive, measured side by side in one run: throughput against the
-raw parse limit, capexwatch's marts against edgartools' quarterly statements for the same
-companies, memory at N and 4N companies, and an incremental re-run.
+"""The whole market, measured stage by stage at N, 4N and 16N companies in one run: the raw parse
+limit, capexwatch's nightly job end to end (the bulk ingest and the warehouse build through Dagster,
+published), a re-run with 1 % of the companies changed, peak memory of every process, and edgartools
+on the same archive.
 
 The archive is synthetic but made of real data: the snapshot's three companyfacts files repeated
 under distinct CIKs, compressed like SEC's companyfacts.zip. edgartools runs in its own virtual
 environment (benchmarks/.venv-edgartools, created on first use from edgartools-requirements.txt).
 
-    .venv/bin/python benchmarks/bulk_ingest.py [--companies 150] [--workers 2] [--no-edgartools]
+    .venv/bin/python benchmarks/bulk_ingest.py [--companies 150] [--scales 1,4,16] [--workers 2] [--no-edgartools]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -24,12 +26,14 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import orjson
 
-from pipelines.defs.warehouse_assets import PREPARE, SQL_TABLES
-from pipelines.lib import bulk, fact_partitions, warehouse
-from pipelines.lib.partition_store import PartitionStore
+from pipelines.defs.bulk_assets import bulk_companyfacts
+from pipelines.defs.resources import SecResource, WarehouseResource
+from pipelines.defs.warehouse_assets import warehouse_build
+from pipelines.lib import bulk
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
@@ -55,6 +59,11 @@ def build_archive(path: Path, companies: int, changed: set[int] = frozenset()) -
     return total
 
 
+def _entries(archive: Path) -> list[str]:
+    with zipfile.ZipFile(archive) as bundle:
+        return [info.filename for info in bundle.infolist()]
+
+
 def parse_only(archive: str, names: list[str]) -> int:
     """The raw limit: decompress and parse each entry, build nothing."""
     facts = 0
@@ -66,47 +75,63 @@ def parse_only(archive: str, names: list[str]) -> int:
     return facts
 
 
-def raw_limit(archive: Path, workers: int) -> tuple[float, int]:
-    with zipfile.ZipFile(archive) as bundle:
-        names = [info.filename for info in bundle.infolist()]
+def flatten_only(archive: str, names: list[str]) -> int:
+    """capexwatch's reading without its writing: each entry through DuckDB's typed flattening
+    (staging/companyfacts_rows), counted, nothing written."""
+    conn = bulk.archive_reader(archive)
+    return sum(conn.execute("select count(*) from companyfacts_rows(?)", [f"zip://{name}"]).fetchone()[0]
+               for name in names)
+
+
+def in_workers(task, archive: Path, workers: int) -> tuple[float, int]:
+    """task over the archive's entries, spread over the workers like the ingest; seconds and its total."""
+    names = _entries(archive)
     chunks = [names[i::workers] for i in range(workers)]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        facts = sum(pool.map(parse_only, [str(archive)] * workers, chunks))
-    return time.perf_counter() - start, facts
+        total = sum(pool.map(task, [str(archive)] * workers, chunks))
+    return time.perf_counter() - start, total
 
 
-def into_core_facts(archive: Path, work: Path, workers: int) -> duckdb.DuckDBPyConnection:
-    """The archive's changed companies as partitions, loaded into core.facts; the open warehouse."""
-    store = PartitionStore(work / "parquet")
-    bulk.ingest(archive, store, workers=workers)
-    conn = warehouse.connect(work / "capexwatch.duckdb")
-    fact_partitions.load_changed(conn, store)
-    return conn
-
-
-def ingest(archive: Path, work: Path, workers: int) -> tuple[float, int]:
+def nightly_job(archive: Path, work: Path, workers: int) -> dict:
+    """The bulk ingest and the warehouse build, as the nightly job and its automation run them (through
+    Dagster, publishing the warehouse); seconds per stage from the steps' own metadata."""
+    sec = SecResource(mode="offline", warehouse_dir=str(work))
+    warehouse_db = WarehouseResource(database_path=str(work / "capexwatch.duckdb"))
     start = time.perf_counter()
-    conn = into_core_facts(archive, work, workers)
-    facts = conn.execute("select count(*) from core.facts").fetchall()[0][0]
-    conn.close()
-    return time.perf_counter() - start, facts
-
-
-def to_marts(archive: Path, work: Path, workers: int) -> tuple[float, int, dict]:
-    """Archive -> core.facts -> every SQL transform through marts.quarterly: capexwatch's answer to
-    the question edgartools is asked below."""
-    start = time.perf_counter()
-    conn = into_core_facts(archive, work, workers)
-    for name in SQL_TABLES:
-        PREPARE.get(name, lambda _: None)(conn)
-        warehouse.run_sql(conn, name)
+    result = dg.materialize([bulk_companyfacts, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
+                            run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive),
+                                                                                    "workers": workers}}}},
+                            instance=dg.DagsterInstance.ephemeral())
     seconds = time.perf_counter() - start
-    values = conn.execute(f"select {' + '.join(f'count({m})' for m in SERIES)} from marts.quarterly").fetchall()[0][0]
-    sample = conn.execute(f"select calendar_quarter, {', '.join(SERIES)} from marts.quarterly where cik = ? "
-                          "order by period_end desc limit 4", [SAMPLE_CIK]).fetchall()
-    conn.close()
-    return seconds, values, {quarter: values for quarter, *values in sample}
+    events = {tuple(e.asset_key.path): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    steps = {e.step_key: e for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    build = events[("core", "metrics_wide")]
+    return {
+        "seconds": seconds,
+        "partitions": steps["bulk__companyfacts"].event_specific_data.duration_ms / 1000,
+        "processed": events[("bulk", "companyfacts")]["processed"].value,
+        **{key: build[key].value for key in ("seconds_load", "seconds_tables", "seconds_metadata", "seconds_checks",
+                                             "companies_rebuilt")},
+        "facts": events[("core", "facts")]["dagster/row_count"].value,
+    }
+
+
+def child(archive: str, work: str, workers: int, companies: int) -> None:
+    """One scale's nightly job, then again with 1 % of the companies changed; peak memory of this
+    process (the build's DuckDB included) and of its largest worker."""
+    full = nightly_job(Path(archive), Path(work), workers)
+    changed = set(range(0, companies, 100))
+    build_archive(Path(archive), companies, changed)
+    rerun = nightly_job(Path(archive), Path(work), workers)
+    with duckdb.connect(str(Path(work) / "capexwatch.duckdb"), read_only=True) as conn:
+        values = conn.execute(f"select {' + '.join(f'count({m})' for m in SERIES)} from marts.quarterly").fetchone()[0]
+        sample = conn.execute(f"select calendar_quarter, {', '.join(SERIES)} from marts.quarterly where cik = ? "
+                              "order by period_end desc limit 4", [SAMPLE_CIK]).fetchall()
+    print(json.dumps({"full": full, "rerun": rerun, "changed": len(changed), "values": values,
+                      "sample": {quarter: values for quarter, *values in sample},
+                      "main_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 
 
 def edgartools(archive: Path, workers: int) -> dict:
@@ -121,76 +146,81 @@ def edgartools(archive: Path, workers: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def child(archive: str, work: str, workers: int) -> None:
-    """Run one ingest and report its peak memory: this process and its largest worker."""
-    ingest(Path(archive), Path(work), workers)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"main_kb": own, "worker_kb": workers_peak}))
-
-
-def peak_memory(companies: int, workers: int, scratch: Path) -> dict:
-    archive = scratch / f"peak-{companies}.zip"
-    build_archive(archive, companies)
-    out = subprocess.run([sys.executable, __file__, "--child", str(archive), str(scratch / f"peak-{companies}"),
-                          str(workers)], capture_output=True, text=True, check=True)
+def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) -> dict:
+    archive = scratch / f"companyfacts-{companies}.zip"
+    json_bytes = build_archive(archive, companies)
+    raw_seconds, raw_facts = in_workers(parse_only, archive, workers)
+    flatten_seconds, _ = in_workers(flatten_only, archive, workers)
+    theirs = edgartools(archive, workers) if with_edgartools else None
+    out = subprocess.run([sys.executable, __file__, "--child", str(archive), str(scratch / f"work-{companies}"),
+                          str(workers), str(companies)], capture_output=True, text=True, check=True)
+    ours = json.loads(out.stdout.strip().splitlines()[-1])
     archive.unlink()
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {"companies": companies, "mb": json_bytes / 1e6, "raw": raw_seconds, "facts": raw_facts,
+            "flatten": flatten_seconds, "edgartools": theirs, **ours}
+
+
+def report(runs: list[dict], workers: int) -> None:
+    first = runs[0]
+    print(f"{dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, DuckDB {duckdb.__version__}; {workers} worker processes; archive of the "
+          f"snapshot's 3 companyfacts files repeated (SEC's has about 18,000 filers)\n")
+    print("| | " + " | ".join(f"{r['companies']:,} companies" for r in runs) + " |")
+    print("|---|" + "---|" * len(runs))
+
+    def row(label: str, cell) -> None:
+        print(f"| {label} | " + " | ".join(cell(r) for r in runs) + " |")
+
+    def timed(seconds: float, r: dict) -> str:
+        return f"{seconds:,.1f} s ({r['mb'] / seconds:,.0f} MB/s)"
+
+    row("JSON in the archive / facts", lambda r: f"{r['mb'] / 1e3:,.2f} GB / {r['facts'] / 1e6:,.1f} M")
+    row("**raw limit**: unzip + orjson parse, nothing built", lambda r: timed(r["raw"], r))
+    row("unzip + DuckDB's typed flattening, nothing written", lambda r: timed(r["flatten"], r))
+    row("1. partitions: flatten + one Parquet file per company", lambda r: timed(r["full"]["partitions"], r))
+    row("2. load core.facts", lambda r: f"{r['full']['seconds_load']:,.1f} s")
+    row("3. every table (company batches, then marts)", lambda r: f"{r['full']['seconds_tables']:,.1f} s")
+    row("4. table metadata for Dagster", lambda r: f"{r['full']['seconds_metadata']:,.1f} s")
+    row("5. checks", lambda r: f"{r['full']['seconds_checks']:,.1f} s")
+    row("**end to end**: Dagster job, ingest and build, published", lambda r: timed(r["full"]["seconds"], r))
+    row("ingest (1 + 2) as a share of the raw limit's throughput",
+        lambda r: f"{r['raw'] / (r['full']['partitions'] + r['full']['seconds_load']):.0%}")
+    row("archive to every mart (end to end) as a share of the raw limit's throughput",
+        lambda r: f"{r['raw'] / r['full']['seconds']:.0%}")
+    row("end-to-end time against the first column (companies x4, x16)",
+        lambda r: f"{r['full']['seconds'] / first['full']['seconds']:.1f}x")
+    row("re-run, 1 % of companies changed, end to end",
+        lambda r: f"{r['rerun']['seconds']:,.1f} s ({r['rerun']['seconds'] / r['full']['seconds']:.0%} of a full run; "
+                  f"{r['rerun']['processed']} ingested, {r['rerun']['companies_rebuilt']} rebuilt)")
+    row("peak memory: main process (build included) / largest worker",
+        lambda r: f"{r['main_kb'] / 1024:,.0f} MB / {r['worker_kb'] / 1024:,.0f} MB")
+    if all(r["edgartools"] for r in runs):
+        row("edgartools: quarterly income and cash-flow statements per company",
+            lambda r: f"{r['edgartools']['seconds']:,.1f} s (capexwatch {r['edgartools']['seconds'] / r['full']['seconds']:.1f}x faster)")
+        row("quarterly revenue, capex and OCF values: capexwatch / edgartools",
+            lambda r: f"{r['values']:,} / {r['edgartools']['values']:,}")
+        print(f"\nsame company (CIK {SAMPLE_CIK}, Alphabet's data), newest quarters, USD millions:")
+        for quarter, values in first["sample"].items():
+            print(f"  capexwatch {quarter}: " + ", ".join(f"{m} {v / 1e6:,.0f}" for m, v in zip(SERIES, values) if v))
+        for metric, points in first["edgartools"]["sample"].items():
+            print(f"  edgartools {metric}: " + ", ".join(f"{k} {v / 1e6:,.0f}" for k, v in list(points.items())[:4]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=150)
+    parser.add_argument("--companies", type=int, default=150, help="N, the smallest scale")
+    parser.add_argument("--scales", default="1,4,16", help="multiples of N to measure")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-edgartools", action="store_true", help="skip the edgartools comparison")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], int(args.child[2]))
+        child(args.child[0], args.child[1], int(args.child[2]), int(args.child[3]))
         return
-    with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        archive = scratch / "companyfacts.zip"
-        json_bytes = build_archive(archive, args.companies)
-        limit_seconds, limit_facts = raw_limit(archive, args.workers)
-        ours_seconds, ours_facts = ingest(archive, scratch / "work", args.workers)
-        marts_seconds, marts_values, our_sample = to_marts(archive, scratch / "marts", args.workers)
-        theirs = None if args.no_edgartools else edgartools(archive, args.workers)
-        changed = set(range(0, args.companies, 100))  # 1 %
-        build_archive(archive, args.companies, changed)
-        rerun_seconds, _ = ingest(archive, scratch / "work", args.workers)
-        zipped = archive.stat().st_size / 1e6
-        small = peak_memory(args.companies, args.workers, scratch)
-        large = peak_memory(4 * args.companies, args.workers, scratch)
-    mb = json_bytes / 1e6
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{args.companies} companies, {mb:,.0f} MB of JSON ({zipped:.0f} MB zipped), "
-          f"{args.workers} worker processes\n")
-    print("| measure | time | MB/s | facts/s |")
-    print("|---|---|---|---|")
-    print(f"| raw limit: unzip + orjson parse, no tables | {limit_seconds:.1f} s | {mb / limit_seconds:,.0f} | {limit_facts / limit_seconds:,.0f} |")
-    print(f"| capexwatch: unzip, parse, type, Parquet per company, load core.facts | {ours_seconds:.1f} s | "
-          f"{mb / ours_seconds:,.0f} | {ours_facts / ours_seconds:,.0f} |")
-    print(f"| capexwatch re-run, 1 % of companies changed ({len(changed)}) | {rerun_seconds:.1f} s | | |")
-    print(f"\ncapexwatch at {ours_seconds / limit_seconds:.1f}x the raw limit's time "
-          f"({limit_seconds / ours_seconds:.0%} of its throughput)\n")
-    print("| to quarterly revenue, capex and operating cash flow series | time | series values | x faster |")
-    print("|---|---|---|---|")
-    print(f"| capexwatch: archive -> core.facts -> marts.quarterly (every transform) | {marts_seconds:.1f} s | "
-          f"{marts_values:,} | |")
-    if theirs:
-        print(f"| edgartools: parse each company, quarterly income and cash-flow statements | {theirs['seconds']:.1f} s | "
-              f"{theirs['values']:,} | capexwatch {theirs['seconds'] / marts_seconds:.1f}x |")
-        print(f"\nsame company (CIK {SAMPLE_CIK}, Alphabet's data), newest quarters, USD millions:")
-        for quarter, values in our_sample.items():
-            print(f"  capexwatch {quarter}: " + ", ".join(f"{m} {v / 1e6:,.0f}" for m, v in zip(SERIES, values) if v))
-        for metric, points in theirs["sample"].items():
-            print(f"  edgartools {metric}: " + ", ".join(f"{k} {v / 1e6:,.0f}" for k, v in list(points.items())[:4]))
-    print()
-    print("| companies | peak memory, main process | peak memory, largest worker |")
-    print("|---|---|---|")
-    for count, peak in ((args.companies, small), (4 * args.companies, large)):
-        print(f"| {count} | {peak['main_kb'] / 1024:,.0f} MB | {peak['worker_kb'] / 1024:,.0f} MB |")
+    with tempfile.TemporaryDirectory() as scratch:
+        runs = [measure(args.companies * int(scale), args.workers, Path(scratch), not args.no_edgartools)
+                for scale in args.scales.split(",")]
+    report(runs, args.workers)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.automation import (build_warehouse, company_universe, daily_refresh, new_filings,
-                                       partition_executor, refresh_companies_job, warehouse_automation)
+from pipelines.defs.automation import (build_warehouse, bulk_refresh, company_universe, daily_refresh, new_filings,
+                                       nightly_bulk_refresh, partition_executor, refresh_companies_job,
+                                       warehouse_automation)
 from pipelines.defs.bulk_assets import bulk_companyfacts
 from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
 from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
@@ -24,8 +25,8 @@ def build_definitions(
     return dg.Definitions(
         assets=[raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents,
                 *warehouse_assets, html_report, bulk_companyfacts],
-        jobs=[refresh_companies_job(company_executor), build_warehouse],
-        schedules=[daily_refresh],
+        jobs=[refresh_companies_job(company_executor), build_warehouse, bulk_refresh],
+        schedules=[daily_refresh, nightly_bulk_refresh],
         sensors=[company_universe, new_filings, warehouse_automation],
         resources={"sec": sec or SecResource(), "warehouse_db": warehouse_db or WarehouseResource()},
         # DuckDB allows one writer per file: outside the partition job, steps run one after another

@@ -4,6 +4,7 @@ rows as the per-company path, incremental re-runs, bad entries isolated."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -87,8 +88,24 @@ def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     assert facts.materialization.metadata["companies_loaded"].value == 3
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         assert conn.execute("select count(distinct cik) from core.facts").fetchall()[0][0] == 3
-    progress = [e.user_message for e in instance.all_logs(result.run_id) if "companies/s" in e.user_message]
-    assert len(progress) == 1 and progress[0].startswith("3/3 companies, ")  # done / total, rate
+    progress = [e.user_message for e in instance.all_logs(result.run_id) if "MB/s" in e.user_message]
+    assert len(progress) == 1 and re.match(r"3/3 companies, \d+ MB/s, done \(CIK\d{10}\.json\)$", progress[0])
+    batches = [e.user_message for e in instance.all_logs(result.run_id) if e.user_message.startswith("company tables")]
+    assert batches == ["company tables: batch 1/1 (3 companies), about 0 s left"]
+    built = next(e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["core", "metrics_wide"]))
+    assert built.materialization.metadata["companies_rebuilt"].value == 3
+    assert {"seconds_load", "seconds_tables", "seconds_checks"} <= set(built.materialization.metadata)
+
+
+def test_progress_tells_companies_rate_and_time_left():
+    lines: list[str] = []
+    log = bulk.ProgressLog(lines.append, every_seconds=3600)
+    entry = bulk.EntryResult("CIK0000000001.json", "0000000001", 0, 50_000_000, 10, 0)
+    for done in range(1, 201):
+        log(done, 200, entry, 200 * 50_000_000)
+    assert len(lines) == 2  # the 100th company and the last
+    assert re.match(r"100/200 companies, [\d,]+ MB/s, about \d+ (s|min) left \(CIK0000000001\.json\)$", lines[0])
+    assert lines[1].startswith("200/200 companies, ") and "done" in lines[1]
 
 
 def test_live_mode_downloads_the_nightly_archive_with_retries(tmp_path, monkeypatch):

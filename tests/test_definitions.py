@@ -9,8 +9,9 @@ import dagster as dg
 
 from conftest import offline_resources
 from pipelines.definitions import build_definitions, defs
-from pipelines.defs.automation import company_universe, daily_refresh, new_filings
+from pipelines.defs.automation import company_universe, daily_refresh, new_filings, nightly_bulk_refresh
 from pipelines.defs.partitions import company_partitions
+from pipelines.defs.resources import SecResource
 from pipelines.defs.warehouse_assets import SQL_TABLES
 
 EXPECTED_GRAPH = {
@@ -111,6 +112,22 @@ def test_daily_schedule_requests_one_run_per_company(tmp_path):
     instance.add_dynamic_partitions(company_partitions.name, ["GOOGL", "NVDA"])
     requests = daily_refresh(context)
     assert [(r.partition_key, r.run_key) for r in requests] == [("GOOGL", "GOOGL:2026-05-01"), ("NVDA", "NVDA:2026-05-01")]
+
+
+def test_nightly_bulk_schedule_fetches_the_market_live_and_says_why_not_offline(tmp_path, monkeypatch):
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    when = dt.datetime(2026, 5, 1, 4, 30)
+    offline, _ = offline_resources(tmp_path)
+    skipped = nightly_bulk_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                                            resources={"sec": offline}))
+    assert isinstance(skipped, dg.SkipReason) and "config 'archive'" in skipped.skip_message
+    monkeypatch.setenv("SEC_USER_AGENT", "capexwatch tests tests@example.com")
+    live = SecResource(mode="live", warehouse_dir=str(tmp_path))
+    request = nightly_bulk_refresh(dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                                            resources={"sec": live}))
+    assert request.run_key == "bulk:2026-05-01"
+    schedule = next(s for s in build_definitions().schedules if s.name == "nightly_bulk_refresh")
+    assert (schedule.job_name, schedule.cron_schedule) == ("bulk_refresh", "30 4 * * *")
 
 
 def test_build_definitions_binds_given_resources(tmp_path):

@@ -44,6 +44,25 @@ build_warehouse = dg.define_asset_job(
 )
 
 
+bulk_refresh = dg.define_asset_job(
+    "bulk_refresh",
+    selection=dg.AssetSelection.groups("bulk"),
+    executor_def=dg.in_process_executor,  # the asset spreads the companies over its own worker processes
+    description="Every filer at once: SEC's nightly companyfacts archive into the companies' Parquet partitions "
+                "(only companies whose entry changed); the warehouse build follows by automation.",
+)
+
+
+@dg.schedule(job_name="bulk_refresh", cron_schedule="30 4 * * *", execution_timezone="America/New_York")
+def nightly_bulk_refresh(context: dg.ScheduleEvaluationContext, sec: SecResource):
+    """Every night once SEC has rebuilt companyfacts.zip (overnight, Eastern time), the whole market;
+    offline there is no nightly archive to fetch."""
+    if sec.settings().mode != "live":
+        return dg.SkipReason("offline mode: the nightly archive comes from SEC; run the bulk_refresh job with "
+                             "the config 'archive' set to a local companyfacts.zip")
+    return dg.RunRequest(run_key=f"bulk:{context.scheduled_execution_time.date().isoformat()}")
+
+
 @dg.schedule(job_name="refresh_companies", cron_schedule="0 6 * * *", execution_timezone="America/New_York")
 def daily_refresh(context: dg.ScheduleEvaluationContext):
     """Every morning, after SEC's overnight processing, refresh each registered company."""

@@ -1,6 +1,5 @@
 """The whole SEC universe at once: the nightly companyfacts bulk archive into fact partitions."""
 
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -32,14 +31,8 @@ def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfi
     partitions (facts_parquet/cik=##########/, in the warehouse folder or a bucket), which
     core.facts loads; only companies whose entry changed since the last run are processed."""
     store = sec.settings().partition_store("facts_parquet")
-    started = time.perf_counter()
-
-    def progress(done: int, total: int, result: bulk.EntryResult) -> None:
-        if done % 100 == 0 or done == total:
-            rate = done / (time.perf_counter() - started)
-            context.log.info(f"{done}/{total} companies, {rate:.1f} companies/s ({result.name})")
-
-    result = bulk.ingest(archive_path(config, sec), store, workers=config.workers, progress=progress)
+    result = bulk.ingest(archive_path(config, sec), store, workers=config.workers,
+                         progress=bulk.ProgressLog(context.log.info))
     errors = [r.error for r in result.processed if r.error]
     for error in errors:
         context.log.warning(error)

@@ -1,6 +1,8 @@
 """The warehouse build: the loaders and one asset per .sql file under sql/, built together on a private
 copy, checked, and published in one rename (pipelines/lib/publish.py)."""
 
+import time
+from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import dagster as dg
@@ -65,7 +67,8 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
 }
 
 
-def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None) -> tuple[str, int]:
+def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
+                 log: Callable[[str], None] = lambda message: None) -> tuple[str, int]:
     """Every SQL table in build order, the per-company ones batch by batch of companies: only the rows
     of the changed companies when the published tables were built from the same SQL and concept map,
     else all. Returns the digest of those inputs (for main.build_info) and how many companies were built."""
@@ -74,12 +77,19 @@ def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = Non
         if name == company_batches.CHAIN[0]:
             digest = company_batches.inputs_digest(conn)
             same_inputs = company_batches.built_from(conn) == digest
-            rebuilt = company_batches.build(conn, changed if same_inputs else None)
+            rebuilt = company_batches.build(conn, changed if same_inputs else None, log=log)
         elif name not in company_batches.CHAIN:
             if name in PREPARE:
                 PREPARE[name](conn)
             warehouse.run_sql(conn, name)
     return digest, rebuilt
+
+
+@contextmanager
+def stopwatch(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    seconds[stage] = round(time.perf_counter() - started, 2)
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
@@ -156,19 +166,25 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
     """The one way the warehouse changes: load the changed partitions and rebuild every table on a
     private copy, run the checks there, and publish the copy with one rename only if no
     ERROR-severity check failed. Readers keep the state they opened; a kill leaves the last one."""
+    seconds: dict[str, float] = {}  # per stage, for the operator and benchmarks/bulk_ingest.py
     with warehouse_db.build() as build:
         conn = build.conn
         facts_store, filings_store = (sec.settings().partition_store(name) for name in ("facts_parquet", "filings_parquet"))
-        loaded, removed = fact_partitions.load_changed(conn, facts_store)
-        counts = filing_partitions.load(conn, filings_store, removed)
-        metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
-        metadata.update({("core", table): table_metadata(conn, f"core.{table}")
-                         for table in ("filings", "filing_facts", "reported_measures")})
-        build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed))
-        metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name)) for name in SQL_TABLES})
-        metadata[("core", "metrics_wide")]["companies_rebuilt"] = rebuilt
+        with stopwatch(seconds, "seconds_load"):
+            loaded, removed = fact_partitions.load_changed(conn, facts_store)
+            counts = filing_partitions.load(conn, filings_store, removed)
+        with stopwatch(seconds, "seconds_tables"):
+            build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed), log=context.log.info)
+        with stopwatch(seconds, "seconds_metadata"):
+            metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
+            metadata.update({("core", table): table_metadata(conn, f"core.{table}")
+                             for table in ("filings", "filing_facts", "reported_measures")})
+            metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name))
+                             for name in SQL_TABLES})
         catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read
-        outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
+        with stopwatch(seconds, "seconds_checks"):
+            outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
+        metadata[("core", "metrics_wide")].update(companies_rebuilt=rebuilt, **seconds)
         build.record.checks = [outcome for _, outcome in outcomes]
         blocking = [outcome for outcome in build.record.checks if outcome.blocking]
         if blocking:

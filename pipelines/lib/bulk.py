@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class IngestResult:
 
 
 @functools.lru_cache(maxsize=1)
-def _reader(archive: str) -> duckdb.DuckDBPyConnection:
+def archive_reader(archive: str) -> duckdb.DuckDBPyConnection:
     """One DuckDB connection per worker process that reads the archive's entries as zip://NAME,
     decompressing in memory (nothing is unpacked to disk); one thread, as the pool is the parallelism."""
     conn = companyfacts.flattener(duckdb.connect(config={"threads": 1}))
@@ -72,7 +73,7 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
     store = PartitionStore(partitions_url)
     try:
         with store.writing(fact_partitions.partition_path(cik)) as target:
-            written = companyfacts.write_partition(_reader(archive), f"zip://{name}", target)
+            written = companyfacts.write_partition(archive_reader(archive), f"zip://{name}", target)
     except companyfacts.MalformedCompanyFacts as exc:
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, str(exc))
     fact_partitions.write_record(store, cik, company=written.entity_name, status="loaded",
@@ -80,17 +81,44 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
     return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected)
 
 
+class ProgressLog:
+    """Progress of an ingest for an operator: companies done of the changed ones, MB/s of JSON read
+    and the time left at that rate; every 100 companies or 10 seconds, and at the end."""
+
+    def __init__(self, log: Callable[[str], None], every_seconds: float = 10) -> None:
+        self.log, self.every_seconds = log, every_seconds
+        self.started = self.last = time.perf_counter()
+        self.bytes_done = 0
+
+    def __call__(self, done: int, total: int, result: EntryResult, bytes_total: int) -> None:
+        self.bytes_done += result.bytes
+        now = time.perf_counter()
+        if done % 100 and done != total and now - self.last < self.every_seconds:
+            return
+        self.last = now
+        rate = self.bytes_done / max(now - self.started, 1e-9)
+        left = (bytes_total - self.bytes_done) / rate if rate else 0
+        self.log(f"{done}/{total} companies, {rate / 1e6:,.0f} MB/s, "
+                 f"{'done' if done == total else f'about {_duration(left)} left'} ({result.name})")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def ingest(
     archive: Path,
     store: PartitionStore,
     workers: int = 2,
-    progress: Callable[[int, int, EntryResult], None] = lambda done, total, result: None,
+    progress: Callable[[int, int, EntryResult, int], None] = lambda done, total, result, bytes_total: None,
 ) -> IngestResult:
-    """Every changed company of the archive into the store's cik=##########/facts.parquet."""
+    """Every changed company of the archive into the store's cik=##########/facts.parquet; progress is
+    told each company done, the number to do and their JSON bytes."""
     seen: dict[str, int] = json.loads(store.read_bytes(MANIFEST) or b"{}")
     with zipfile.ZipFile(archive) as bundle:
         members = [info for info in bundle.infolist() if _ENTRY.search(info.filename)]
     todo = [info for info in members if seen.get(info.filename) != info.CRC]
+    todo_bytes = sum(info.file_size for info in todo)
     processed: list[EntryResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(ingest_entry, str(archive), info, store.url) for info in todo]
@@ -99,6 +127,6 @@ def ingest(
             processed.append(result)
             if result.error is None:
                 seen[result.name] = result.crc
-            progress(done, len(todo), result)
+            progress(done, len(todo), result, todo_bytes)
     store.write_bytes(MANIFEST, json.dumps(seen, indent=0).encode())
     return IngestResult(entries=len(members), processed=processed, skipped=len(members) - len(todo))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -92,10 +93,11 @@ def built_from(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def build(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
-          facts_per_batch: int = FACTS_PER_BATCH) -> int:
+          facts_per_batch: int = FACTS_PER_BATCH, log: Callable[[str], None] = lambda message: None) -> int:
     """Build the chain's tables in the warehouse conn: all of them (changed None), or only the rows of
     the changed companies, replaced (and those of every company with filing documents: the filing
-    tables are reloaded whole at each build). Returns the number of companies built."""
+    tables are reloaded whole at each build). Returns the number of companies built; log hears of
+    each batch done, with the time left at the pace so far."""
     home = conn.execute("select current_database()").fetchone()[0]
     conn.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     sizes = companies(conn)
@@ -103,12 +105,16 @@ def build(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
         changed = changed | {cik for (cik,) in conn.execute("select distinct cik from core.filings").fetchall()}
         gone = sorted(changed - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
         _delete(conn, Batch(tuple(gone), whole_range=False))
-    count = 0
-    for number, batch in enumerate(batches(sizes, changed, facts_per_batch)):
+    todo = list(batches(sizes, changed, facts_per_batch))
+    started, count = time.perf_counter(), 0
+    for number, batch in enumerate(todo):
         _build_batch(conn, home, batch)
         _append(conn, home, batch, replace_tables=changed is None and number == 0)
         conn.execute("detach batch")
         count += len(batch.ciks)
+        pace = (time.perf_counter() - started) / (number + 1)
+        log(f"company tables: batch {number + 1}/{len(todo)} ({count} companies), "
+            f"about {pace * (len(todo) - number - 1):.0f} s left")
     warehouse.run_sql(conn, "staging/periodic_facts")  # the view, over every company, for ad-hoc SQL and the checks
     return count
 
