@@ -221,6 +221,52 @@ def ask(question: str | None, fmt: str, units: str | None, show: bool) -> None:
     click.echo(answer)
 
 
+SCREEN_MEASURES = ("capex_intensity", "capex_growth", "capex")
+
+
+def sic_codes(text: str | None) -> list[str] | None:
+    """'7370-7379', '7372' or '3674,7370-7379' -> the four-digit codes they cover."""
+    if not text:
+        return None
+    codes: list[str] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not (low.isdigit() and len(low) == 4 and (not high or (high.isdigit() and len(high) == 4 and high >= low))):
+            raise click.BadParameter(f"{part.strip()!r}: give four-digit SIC codes or ranges, e.g. 7372 or 7370-7379",
+                                     param_hint="--sic")
+        codes += [f"{code:04d}" for code in range(int(low), int(high or low) + 1)]
+    return codes
+
+
+@main.command()
+@click.option("--by", type=click.Choice(SCREEN_MEASURES), default="capex_intensity", show_default=True,
+              help="Rank by capex / revenue, capex growth against a year earlier, or capex in dollars.")
+@click.option("--period", type=click.Choice(["ttm", "year"]), default="ttm", show_default=True,
+              help="The latest trailing twelve months, or the latest fiscal year.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--sic", help="Industries by SIC code: 7372, 7370-7379 or 3674,7370-7379.")
+@click.option("--min-revenue", type=float, help="Only filers with at least this revenue in the period (USD, e.g. 1e9).")
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@click.option("--units", type=click.Choice(list(query.UNITS)), default=None,
+              help="Amounts in USD billions or millions (table and markdown).")
+@one_line_errors
+def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float | None, fmt: str,
+           units: str | None) -> None:
+    """Rank every filer in the warehouse (marts.universe_latest): who spends most on capex, relative to
+    revenue or in dollars, and whose capex rises fastest. Filers that cannot be ranked are counted
+    with the reason (IFRS or another currency, no industry code, no figures)."""
+    params = {"by": by, "period": period, "top": top, "sics": sic_codes(sic), "min_revenue": min_revenue}
+    path = WarehouseResource().path()
+    ranked = query.run(path, warehouse.sql_text("reports/screen"), params)
+    click.echo(query.render(ranked, fmt, units))
+    if fmt in ("table", "markdown"):
+        left_out = query.run(path, warehouse.sql_text("reports/screen_left_out"),
+                             {key: params[key] for key in ("by", "period", "sics", "min_revenue")})
+        named = "; ".join(f"{row.filers} {row.left_out}" for row in left_out.itertuples())
+        click.echo(f"\n{query.counted(len(ranked), 'filer')} shown by {by} ({period})"
+                   + (f"; not ranked: {named}" if named else ""))
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "parquet"]), default=None,
               help="Default: from --out's extension, else xlsx.")

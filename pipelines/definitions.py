@@ -7,7 +7,7 @@ import dagster as dg
 from pipelines.defs.automation import (build_warehouse, bulk_refresh, company_universe, daily_refresh, new_filings,
                                        nightly_bulk_refresh, partition_executor, refresh_companies_job,
                                        warehouse_automation)
-from pipelines.defs.bulk_assets import bulk_companyfacts
+from pipelines.defs.bulk_assets import bulk_companyfacts, bulk_submissions
 from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
 from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
 from pipelines.defs.report_assets import html_report
@@ -24,7 +24,7 @@ def build_definitions(
     deployment passes the executor its per-company runs use (pipelines/deployments.py)."""
     return dg.Definitions(
         assets=[raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents,
-                *warehouse_assets, html_report, bulk_companyfacts],
+                *warehouse_assets, html_report, bulk_companyfacts, bulk_submissions],
         jobs=[refresh_companies_job(company_executor), build_warehouse, bulk_refresh],
         schedules=[daily_refresh, nightly_bulk_refresh],
         sensors=[company_universe, new_filings, warehouse_automation],

@@ -49,6 +49,11 @@ EXPECTED_GRAPH = {
     "views/hyperscaler_totals": {"marts/calendar_totals"},
     "reports/html_report": {"marts/ttm", "marts/annual", "core/metric_values"},
     "bulk/companyfacts": set(),
+    "bulk/submissions": set(),
+    "core/filer_profiles": {"staging/filing_documents", "bulk/submissions"},
+    "marts/universe_latest": {"marts/annual", "marts/ttm", "marts/quarterly", "core/facts", "core/filer_profiles",
+                              "core/company_reference"},
+    "marts/universe_history": {"marts/ttm", "marts/universe_latest"},
 }
 
 

@@ -123,7 +123,7 @@ def test_a_flat_export_failing_midway_leaves_the_previous_file(tmp_path, fmt):
 def test_a_report_failing_midway_leaves_the_previous_one(db, tmp_path, monkeypatch):
     out_dir = tmp_path / "report"
     report.write_report(db, out_dir, "offline")
-    previous = {name: (out_dir / name).read_bytes() for name in ("index.html", "plotly.min.js")}
+    previous = {name: (out_dir / name).read_bytes() for name in ("index.html", "plotly.min.js", "who-is-building.html")}
     real_write_text = pathlib.Path.write_text
 
     def half_then_disk_full(path: pathlib.Path, text: str, *args, **kwargs):
@@ -138,7 +138,7 @@ def test_a_report_failing_midway_leaves_the_previous_one(db, tmp_path, monkeypat
         monkeypatch.undo()
         tried += 1
         assert {name: (out_dir / name).read_bytes() for name in previous} == previous
-        assert sorted(os.listdir(out_dir)) == ["index.html", "plotly.min.js"]
+        assert sorted(os.listdir(out_dir)) == ["index.html", "plotly.min.js", "who-is-building.html"]
     reliability_log.record("export", "HTML report failing mid-write (disk full in the script, then in the page)",
                            "previous report byte-identical, no temporary file", tried=tried, survived=tried)
 

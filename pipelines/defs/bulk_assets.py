@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import SecResource
-from pipelines.lib import bulk
+from pipelines.lib import bulk, filer_profiles
 
 
 class BulkIngestConfig(dg.Config):
@@ -13,14 +13,19 @@ class BulkIngestConfig(dg.Config):
     workers: int = 2
 
 
-def archive_path(config: BulkIngestConfig, sec: SecResource) -> Path:
-    """The configured archive, or, live, SEC's nightly one streamed into the raw zone."""
+class BulkSubmissionsConfig(dg.Config):
+    archive: str | None = None  # a local submissions.zip; live mode downloads SEC's when unset
+
+
+def archive_path(config: BulkIngestConfig | BulkSubmissionsConfig, sec: SecResource,
+                 path: str = bulk.ARCHIVE_PATH) -> Path:
+    """The configured archive, or, live, SEC's nightly one (at path on www.sec.gov) streamed into the raw zone."""
     if config.archive:
         return Path(config.archive)
     if sec.settings().mode != "live":
-        raise ValueError("offline mode: set the config 'archive' to the path of a companyfacts.zip")
+        raise ValueError(f"offline mode: set the config 'archive' to the path of a {Path(path).name}")
     client = sec.source().client
-    url = sec.www_url + bulk.ARCHIVE_PATH
+    url = sec.www_url + path
     return sec.raw_store().land_download(url, lambda target: client.download(url, target), bulk.check_archive).path
 
 
@@ -41,3 +46,13 @@ def bulk_companyfacts(context: dg.AssetExecutionContext, config: BulkIngestConfi
         "facts": sum(r.facts for r in result.processed), "errors": len(errors),
         "partitions": store.url,
     })
+
+
+@dg.asset(key=["bulk", "submissions"], group_name="bulk", kinds={"parquet"})
+def bulk_submissions(config: BulkSubmissionsConfig, sec: SecResource) -> dg.MaterializeResult:
+    """Every filer's profile (name, industry by SIC code, tickers, fiscal year end) from SEC's nightly
+    submissions archive (live: downloaded like the companyfacts archive), as one Parquet file beside
+    the filing partitions, for core.filer_profiles and the universe marts' industries."""
+    store = sec.settings().partition_store("filings_parquet")
+    filers = filer_profiles.write_archive(store, archive_path(config, sec, filer_profiles.ARCHIVE_PATH))
+    return dg.MaterializeResult(metadata={"filers": filers, "partitions": store.url})

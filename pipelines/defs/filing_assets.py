@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource
-from pipelines.lib import atomic, documents, filing_tables, ixbrl, warehouse
+from pipelines.lib import atomic, documents, filer_profiles, filing_tables, ixbrl, warehouse
 from pipelines.lib.filing_partitions import FILING_TABLES
 from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
@@ -122,7 +122,8 @@ def _read_document(entry: dict, cik: str, store: RawStore) -> tuple[tuple, pd.Da
 def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) -> dg.MaterializeResult:
     """Each landed document parsed into one company's rows of core.filings, core.filing_facts,
     core.filing_warnings and core.reported_measures, typed by the same SQL and written as Parquet
-    (filings_parquet/<table>/cik=##########.parquet, stored like staging/companyfacts); a document
+    (filings_parquet/<table>/cik=##########.parquet, stored like staging/companyfacts), with the
+    company's profile from its submissions feed (core.filer_profiles); a document
     that cannot be read is recorded, never stops the rest. Writes nothing shared, so partitions
     run in parallel."""
     company = company_for(context.partition_key, sec)
@@ -154,6 +155,8 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
         with store.writing(f"{table}/cik={company.cik}.parquet") as local_file:
             conn.table(f"core.{table}").write_parquet(str(local_file))
     conn.close()
+    feed = sec.stored_feed(company.cik)
+    filer_profiles.write_company(store, company.cik, filer_profiles.from_feed(feed, "submissions feed") if feed else None)
     parsed_count = sum(1 for f in filings if f[FILING_COLUMNS.index("status")] == "parsed")
     return dg.MaterializeResult(metadata={
         "cik": company.cik, "filings": len(filings), "parsed": parsed_count, "failed": len(filings) - parsed_count,

@@ -153,6 +153,12 @@ class SecResource(dg.ConfigurableResource):
         return self.raw_store().land(self.submissions_url(cik), self.source(),
                                      functools.partial(submissions.validate, cik=cik)).path.read_bytes()
 
+    def stored_feed(self, cik: str) -> bytes | None:
+        """The company's submissions feed as it landed when its filings were discovered (live: SEC's;
+        offline: the snapshot's, where it has one), or None."""
+        raw = self.raw_store().verified(self.submissions_url(cik))
+        return raw.path.read_bytes() if raw else None
+
     def _snapshot_feed(self, cik: str) -> bytes | None:
         """The snapshot's copy of the company's submissions feed, if it has one (Microsoft's)."""
         try:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from pipelines.defs.checks import CHECKS, evaluate, result
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import (catalog, company_batches, concepts, fact_partitions, filing_partitions, publish, query,
-                           warehouse)
+from pipelines.lib import (catalog, company_batches, concepts, fact_partitions, filer_profiles, filing_partitions,
+                           publish, query, warehouse)
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
@@ -39,6 +39,9 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/cloud_segments": [],
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
+    "marts/universe_latest": ["marts/annual", "marts/ttm", "marts/quarterly", "core/facts", "core/filer_profiles",
+                              "core/company_reference"],
+    "marts/universe_history": ["marts/ttm", "marts/universe_latest"],
     "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
     "views/cash_conversion": ["marts/ttm"],
     "views/hyperscaler_totals": ["marts/calendar_totals"],
@@ -147,6 +150,11 @@ LOADER_SPECS = [
                  description="Every numeric inline-XBRL fact of the filing documents: concept with its prefix (company "
                              "extensions included), value in USD or its unit, period, dimensions (axis -> member), "
                              "decimals."),
+    dg.AssetSpec(["core", "filer_profiles"], deps=[dg.AssetKey(["staging", "filing_documents"]),
+                                                 dg.AssetKey(["bulk", "submissions"])],
+                 group_name="core", kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
+                 description="Who each filer is (name, industry by SIC code, tickers, fiscal year end) from SEC's "
+                             "submissions feed: a followed company's own, else the nightly submissions archive."),
     dg.AssetSpec(["core", "reported_measures"], deps=[dg.AssetKey(["staging", "filing_documents"])],
                  group_name="core", kinds={"duckdb"}, automation_condition=LOADER_AUTOMATION,
                  description="Rows of companies' own untagged tables listed in reference/reported_measures.csv "
@@ -173,12 +181,13 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
         with stopwatch(seconds, "seconds_load"):
             loaded, removed = fact_partitions.load_changed(conn, facts_store)
             counts = filing_partitions.load(conn, filings_store, removed)
+            filer_profiles.load(conn, filings_store, removed)
         with stopwatch(seconds, "seconds_tables"):
             build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed), log=context.log.info)
         with stopwatch(seconds, "seconds_metadata"):
             metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
             metadata.update({("core", table): table_metadata(conn, f"core.{table}")
-                             for table in ("filings", "filing_facts", "reported_measures")})
+                             for table in ("filings", "filing_facts", "reported_measures", "filer_profiles")})
             metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name))
                              for name in SQL_TABLES})
         catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read

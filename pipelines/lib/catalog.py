@@ -35,6 +35,9 @@ LOADED_TABLES = {
     "core.filing_warnings": ("What could not be read in the filing documents", "one message per problem"),
     "core.reported_measures": ("Rows of companies' own untagged tables listed in reference/reported_measures.csv "
                                "(Amazon's free-cash-flow reconciliations), per year, in USD", "metric x year x accn"),
+    "core.filer_profiles": ("Who each filer is, from SEC's submissions feed: name, industry (SIC code), tickers, "
+                            "exchanges, fiscal year end; a followed company's own feed, else SEC's nightly "
+                            "submissions archive", "cik"),
     "main.build_info": ("Which build produced the published warehouse, and when", "one row"),
 }
 _PREFIX = re.compile(r"^(?:\w+\.)?\w+(?: \(view\))?:\s*")

@@ -18,6 +18,7 @@ def delete(store: PartitionStore, cik: str) -> None:
     deletes its rows, which core.companies marks removed)."""
     for table in FILING_TABLES:
         store.delete(f"{table}/cik={cik}.parquet")
+    store.delete(f"filer_profiles/cik={cik}.parquet")
 
 
 def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[str]) -> dict[str, int]:

@@ -20,13 +20,17 @@ from pipelines.lib.settings import PACKAGE_DIR
 BANDS = [(0.03, 0.06, "software 3-6 %", "rgba(242,193,78,0.35)"), (0.10, 0.15, "early cloud 10-15 %", "rgba(127,179,213,0.35)")]
 
 
+BUILDERS_PAGE = "who-is-building.html"
+RISER_MIN_REVENUE = 1e9  # fastest risers among filers with at least $1B of revenue: small bases grow by any amount
+
+
 def write_report(conn: duckdb.DuckDBPyConnection, out_dir: Path, mode: str) -> Path:
-    """The page is rendered before anything is written, and each file is replaced only once complete,
+    """The pages are rendered before anything is written, and each file is replaced only once complete,
     so a failure or a kill leaves the previous report readable."""
-    page = render_page(conn, mode)
+    page, builders = render_page(conn, mode), render_builders(conn, mode)
     path = out_dir / "index.html"
-    # the script before the page, so a new page never finds itself without it
-    for target, text in ((out_dir / "plotly.min.js", _plotly_js()), (path, page)):
+    # the script and the linked page before the main page, so a new page never finds itself without them
+    for target, text in ((out_dir / "plotly.min.js", _plotly_js()), (out_dir / BUILDERS_PAGE, builders), (path, page)):
         with atomic.replacing(target) as temporary:
             temporary.write_text(text)
     return path
@@ -42,8 +46,7 @@ def render_page(conn: duckdb.DuckDBPyConnection, mode: str) -> str:
         ("Free cash flow (operating cash flow - capex), trailing 12 months", line_figure(ttm, "fcf", "$")),
         ("Capex against operating cash flow, latest twelve months per company", capex_ocf_figure(capex_ocf)),
     ]
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=True)
-    return environment.get_template("report.html.j2").render(
+    return _environment().get_template("report.html.j2").render(
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         mode=mode,
         latest_filed=latest_filed,
@@ -52,10 +55,37 @@ def render_page(conn: duckdb.DuckDBPyConnection, mode: str) -> str:
         charts=[{"title": title, "html": jinja2.utils.markupsafe.Markup(
             figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))}
             for title, figure in charts],
-        money=lambda v: f"${v / 1e9:,.1f}B",
-        day=lambda v: pd.Timestamp(v).date().isoformat(),
-        pct=lambda v: f"{v:.1%}",
+        builders_page=BUILDERS_PAGE,
+        **FORMATS,
     )
+
+
+def render_builders(conn: duckdb.DuckDBPyConnection, mode: str, top: int = 25) -> str:
+    """Who is building, across every filer in the warehouse: the largest capex of the latest trailing
+    twelve months, and the fastest-rising capex among filers of some size; the hyperscalers marked."""
+    def ranked(by: str, min_revenue: float | None) -> list[dict]:
+        params = {"by": by, "period": "ttm", "top": top, "sics": None, "min_revenue": min_revenue}
+        frame = conn.execute(warehouse.sql_text("reports/screen"), params).df()
+        return [row | _nulls(row) for row in frame.to_dict("records")]
+
+    left_out = conn.execute(warehouse.sql_text("reports/screen_left_out"),
+                            {"by": "capex", "period": "ttm", "sics": None, "min_revenue": None}).df()
+    filers = conn.execute("select count(*) from marts.universe_latest").fetchall()[0][0]
+    return _environment().get_template("who_is_building.html.j2").render(
+        built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), mode=mode, filers=filers,
+        spenders=ranked("capex", None), risers=ranked("capex_growth", RISER_MIN_REVENUE),
+        riser_min_revenue=RISER_MIN_REVENUE, left_out=left_out.to_dict("records"), **FORMATS)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=True)
+
+
+FORMATS = {
+    "money": lambda v: f"${v / 1e9:,.1f}B",
+    "day": lambda v: pd.Timestamp(v).date().isoformat(),
+    "pct": lambda v: f"{v:.1%}",
+}
 
 
 def _nulls(row: dict) -> dict:

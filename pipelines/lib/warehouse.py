@@ -13,7 +13,8 @@ from pipelines.lib.settings import SQL_DIR
 
 SCHEMAS = ("staging", "core", "marts")
 # Tables loaded per company rather than rebuilt: they must exist before any transform reads them.
-BASE_TABLES = ("core/facts__create", "core/companies__create", "core/filing_tables__create")
+BASE_TABLES = ("core/facts__create", "core/companies__create", "core/filing_tables__create",
+               "core/filer_profiles__create")
 
 
 class WarehouseLocked(RuntimeError):

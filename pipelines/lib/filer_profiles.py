@@ -1,0 +1,103 @@
+"""Who a filer is, from SEC's submissions feed: name, industry (SIC code), tickers, fiscal year end.
+
+A followed company's profile comes from its own feed (live: data.sec.gov/submissions, landed in the
+raw zone; offline: the snapshot's copy, Microsoft's only), written beside its filing partitions; the
+whole market's from SEC's nightly submissions archive (submissions.zip, one feed per filer), written
+as one file. core.filer_profiles holds both, a company's own feed first.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import duckdb
+import orjson
+import pandas as pd
+
+from pipelines.lib import warehouse
+from pipelines.lib.partition_store import PartitionStore
+
+ARCHIVE_PATH = "/Archives/edgar/daily-index/bulkdata/submissions.zip"  # on www.sec.gov, rebuilt nightly
+COMPANY_FILES = "filer_profiles/cik={cik}.parquet"  # in the filings partition store, per followed company
+ARCHIVE_FILE = "filer_profiles/submissions_archive.parquet"
+_FEED = re.compile(r"CIK(\d{10})\.json$")  # the archive's paged files (CIK...-submissions-001.json) have no profile
+COLUMNS = ["cik", "company", "sic", "sic_description", "tickers", "exchanges", "fiscal_year_end",
+           "state_of_incorporation", "entity_type", "source"]
+
+
+def from_feed(content: bytes, source: str) -> dict:
+    """One feed's profile (the top of the document; its filings are read elsewhere)."""
+    doc = orjson.loads(content)
+    return {
+        "cik": str(doc.get("cik") or "").zfill(10),
+        "company": doc.get("name"),
+        "sic": doc.get("sic") or None,
+        "sic_description": doc.get("sicDescription") or None,
+        "tickers": list(doc.get("tickers") or []),
+        "exchanges": [e for e in doc.get("exchanges") or [] if e],
+        "fiscal_year_end": doc.get("fiscalYearEnd") or None,  # MMDD
+        "state_of_incorporation": doc.get("stateOfIncorporation") or None,
+        "entity_type": doc.get("entityType") or None,
+        "source": source,
+    }
+
+
+def frame(profiles: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(profiles, columns=COLUMNS)
+
+
+def write_company(store: PartitionStore, cik: str, profile: dict | None) -> None:
+    """A followed company's profile, or none (its partition removed: the archive's, if any, shows)."""
+    if profile is None:
+        store.delete(COMPANY_FILES.format(cik=cik))
+        return
+    _write(store, COMPANY_FILES.format(cik=cik), frame([profile]))
+
+
+def write_archive(store: PartitionStore, archive: Path) -> int:
+    """Every filer of a submissions archive as one file; returns how many."""
+    profiles = []
+    with zipfile.ZipFile(archive) as bundle:
+        for info in bundle.infolist():
+            if _FEED.search(info.filename):
+                try:
+                    profiles.append(from_feed(bundle.read(info), f"submissions archive {archive.name}"))
+                except orjson.JSONDecodeError:
+                    continue  # one unreadable feed costs its filer's industry, not the others'
+    _write(store, ARCHIVE_FILE, frame(profiles))
+    return len(profiles)
+
+
+def _write(store: PartitionStore, name: str, rows: pd.DataFrame) -> None:
+    conn = duckdb.connect()
+    conn.execute("create schema core")
+    warehouse.run_sql(conn, "core/filer_profiles__create")
+    conn.register("incoming_profiles", rows)
+    conn.execute("insert into core.filer_profiles by name select * from incoming_profiles")
+    with store.writing(name) as local_file:
+        conn.table("core.filer_profiles").write_parquet(str(local_file))
+    conn.close()
+
+
+def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[str]) -> int:
+    """Bring core.filer_profiles up to the stored profiles, a company's own feed before the archive's.
+    Like the filing tables, only what is stored replaces: a company's file its row, the archive file
+    the archive's rows; a store that lists fewer (a mistyped folder) removes nothing, a removed
+    company loses its row."""
+    store.attach(conn)
+    company_files = store.glob(COMPANY_FILES.format(cik="*"))
+    archive = [file for file in store.glob(ARCHIVE_FILE)]
+    replaced = [Path(file).stem.removeprefix("cik=") for file in company_files] + removed
+    with warehouse.transaction(conn):
+        conn.execute("delete from core.filer_profiles where cik in (select unnest(?::varchar[]))", [replaced])
+        if company_files:
+            conn.execute("insert into core.filer_profiles by name select * from read_parquet(?)", [company_files])
+        if archive:
+            conn.execute("delete from core.filer_profiles where source like 'submissions archive%'")
+            conn.execute("""
+                insert into core.filer_profiles by name
+                select * from read_parquet(?) as a
+                where not exists (select 1 from core.filer_profiles as p where p.cik = a.cik)""", archive)
+    return conn.execute("select count(*) from core.filer_profiles").fetchall()[0][0]

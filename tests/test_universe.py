@@ -1,0 +1,187 @@
+"""The whole market (issue 14): a synthetic multi-company archive through the bulk job and the build,
+then marts.universe_latest / universe_history, `capexwatch screen` and the report's who-is-building
+page. The archive is made of the snapshot's real companyfacts under distinct CIKs, plus two filers
+made to report under IFRS in euros and in renminbi, and SIC codes from a submissions archive built
+from Microsoft's real feed."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from conftest import offline_resources
+from pipelines.defs.bulk_assets import bulk_companyfacts, bulk_submissions
+from pipelines.defs.warehouse_assets import warehouse_build
+from pipelines.lib.settings import SNAPSHOT_DIR
+from test_cli import run
+
+SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))  # AAPL, NVDA, GOOGL
+MSFT_FEED = SNAPSHOT_DIR / "data.sec.gov/submissions/CIK0000789019.json"
+# synthetic CIK -> (snapshot file, what it is made to be)
+APPLE, NVIDIA, ALPHABET, IFRS_FILER, RMB_FILER, NO_FEED = (f"{9_000_000_000 + n:010d}" for n in range(6))
+SIC = {APPLE: "3571", NVIDIA: "3674", ALPHABET: "7370", IFRS_FILER: "7370", RMB_FILER: "3674"}
+
+
+def relabel(document: dict, taxonomy: str | None = None, currency: str | None = None) -> dict:
+    """The same facts under another taxonomy or currency: what a foreign filer's companyfacts looks like."""
+    facts = {}
+    for name, tags in document["facts"].items():
+        target = taxonomy if taxonomy and name == "us-gaap" else name
+        facts[target] = {tag: {**body, "units": {(currency if currency and unit == "USD" else unit): values
+                                                 for unit, values in body["units"].items()}}
+                         for tag, body in tags.items()}
+    return {**document, "facts": facts}
+
+
+def write_archives(folder: Path) -> tuple[Path, Path]:
+    apple, nvidia, alphabet = (json.loads(file.read_bytes()) for file in SNAPSHOT)
+    documents = {APPLE: apple, NVIDIA: nvidia, ALPHABET: alphabet, IFRS_FILER: relabel(alphabet, "ifrs-full", "EUR"),
+                 RMB_FILER: relabel(nvidia, currency="CNY"), NO_FEED: apple}
+    facts, feeds = folder / "companyfacts.zip", folder / "submissions.zip"
+    with zipfile.ZipFile(facts, "w", zipfile.ZIP_DEFLATED) as archive:
+        for cik, document in documents.items():
+            archive.writestr(f"CIK{cik}.json", json.dumps({**document, "cik": int(cik)}))
+    feed = json.loads(MSFT_FEED.read_bytes())
+    with zipfile.ZipFile(feeds, "w", zipfile.ZIP_DEFLATED) as archive:
+        for cik, sic in SIC.items():
+            archive.writestr(f"CIK{cik}.json", json.dumps({**feed, "cik": cik, "sic": sic, "name": f"Filer {cik}",
+                                                          "sicDescription": f"industry {sic}", "tickers": []}))
+        archive.writestr(f"CIK{APPLE}-submissions-001.json", json.dumps({"accessionNumber": []}))  # a page: no profile
+    return facts, feeds
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("market")
+    facts, feeds = write_archives(folder)
+    sec, warehouse_db = offline_resources(folder / "wh")
+    result = dg.materialize(
+        [bulk_companyfacts, bulk_submissions, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
+        run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(facts)}},
+                            "bulk__submissions": {"config": {"archive": str(feeds)}}}},
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return folder / "wh"
+
+
+def rows(warehouse_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_every_filer_has_one_row_with_its_industry_and_basis(market):
+    latest = {cik: (sic, reporting, reason) for cik, sic, reporting, reason in rows(
+        market, "select cik, sic, reporting, reason from marts.universe_latest")}
+    assert latest == {
+        APPLE: ("3571", "US GAAP, USD", None),
+        NVIDIA: ("3674", "US GAAP, USD", None),
+        ALPHABET: ("7370", "US GAAP, USD", None),
+        IFRS_FILER: ("7370", "IFRS, EUR", "reports under IFRS (ifrs-full) in EUR: capexwatch reads US GAAP concepts"),
+        RMB_FILER: ("3674", "US GAAP, CNY",
+                    "reports in CNY, not US dollars: left out rather than mixed with dollar figures"),
+        NO_FEED: (None, "US GAAP, USD", None),
+    }
+    # a filer in another basis gets its reason and no figure at all
+    foreign = rows(market, "select count(*) from marts.universe_latest where cik in (?, ?) and coalesce("
+                           "revenue, capex, ocf, fcf, ttm_revenue, ttm_capex, ttm_capex_intensity) is not null",
+                   [IFRS_FILER, RMB_FILER])
+    assert foreign == [(0,)]
+    assert rows(market, "select count(distinct cik) from marts.universe_history") == [(4,)]
+
+
+def test_latest_ttm_equals_the_last_four_quarters(market):
+    """An independent computation: the sum of the filer's last four discrete quarters in marts.quarterly."""
+    for cik in (APPLE, NVIDIA, ALPHABET):
+        [(period_end, revenue, capex, intensity)] = rows(
+            market, "select ttm_period_end, ttm_revenue, ttm_capex, ttm_capex_intensity from marts.universe_latest "
+                    "where cik = ?", [cik])
+        quarters = rows(market, "select revenue, capex from marts.quarterly where cik = ? and period_end <= ? "
+                                "order by period_end desc limit 4", [cik, period_end])
+        assert len(quarters) == 4
+        assert revenue == pytest.approx(sum(q[0] for q in quarters))
+        assert capex == pytest.approx(sum(q[1] for q in quarters))
+        assert intensity == pytest.approx(capex / revenue)
+    # Alphabet's real figures under its synthetic CIK: twelve months to 31 March 2026
+    assert rows(market, "select ttm_capex from marts.universe_latest where cik = ?", [ALPHABET]) == [(109_924_000_000,)]
+
+
+def test_screen_ranks_filters_and_counts_who_it_left_out(market):
+    result = run(market, "screen", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    ranked = json.loads(result.stdout)
+    # Apple's data twice (with and without an industry code): a tie, broken by CIK
+    assert [(r["rank"], r["sic"]) for r in ranked] == [(1, "7370"), (2, "3571"), (3, None), (4, "3674")]
+    assert ranked[0]["capex_intensity"] == pytest.approx(109_924_000_000 / 422_499_000_000)
+    intensities = [r["capex_intensity"] for r in ranked]
+    assert intensities == sorted(intensities, reverse=True)
+
+    chips = json.loads(run(market, "screen", "--sic", "3600-3699,7370", "--format", "json").stdout)
+    assert [r["sic"] for r in chips] == ["7370", "3674"]  # the IFRS and renminbi filers are not ranked
+    big = json.loads(run(market, "screen", "--by", "capex", "--min-revenue", "3e11", "--format", "json").stdout)
+    assert {r["sic"] for r in big} == {"7370", "3571", None}  # NVIDIA's $253B of revenue is below
+    assert [r["rank"] for r in json.loads(run(market, "screen", "--top", "1", "--format", "json").stdout)] == [1]
+
+    table = run(market, "screen", "--sic", "3674", "--units", "B")
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:3] == ["rank", "ticker", "company"] and "($B)" in lines[0]
+    assert "26.0%" not in table.stdout and "2.6%" in table.stdout
+    assert lines[-1] == ("1 filer shown by capex_intensity (ttm); not ranked: 3 another industry; "
+                         "1 no industry code (no submissions feed stored); "
+                         "1 reports in CNY, not US dollars: left out rather than mixed with dollar figures")
+    csv = run(market, "screen", "--format", "csv").stdout.splitlines()
+    assert csv[0] == "rank,ticker,company,sic,hyperscaler,period,revenue,capex,capex_intensity,capex_growth,fcf_margin"
+    assert len(csv) == 5
+    assert "|" in run(market, "screen", "--format", "markdown").stdout
+
+
+def test_screen_refuses_what_it_cannot_read(market):
+    bad = run(market, "screen", "--sic", "73")
+    assert bad.returncode != 0 and "four-digit SIC codes" in bad.stderr
+    assert run(market, "screen", "--sic", "7379-7370").returncode != 0
+    assert run(market, "screen", "--by", "revenue").returncode != 0
+
+
+def test_who_is_building_page_lists_spenders_and_risers(market):
+    page = (market / "report" / "who-is-building.html").read_text() if (market / "report").exists() else None
+    if page is None:  # the report asset is not part of this run: render it from the warehouse
+        from pipelines.lib import report
+        with duckdb.connect(str(market / "capexwatch.duckdb"), read_only=True) as conn:
+            page = report.render_builders(conn, "offline")
+    spenders = page.split('id="spenders"')[1].split("</table>")[0]
+    assert spenders.index("$109.9B") < spenders.index("$12.1B") < spenders.index("$6.6B")
+    risers = page.split('id="risers"')[1].split("</table>")[0]
+    assert risers.index("90.4%") < risers.index("60.5%")  # Alphabet's capex growth, then NVIDIA's
+    assert "6 filers in the warehouse" in page and "reports under IFRS" in page
+
+
+def test_hyperscalers_are_highlighted_on_the_page(built):
+    page = (built[0] / "report" / "who-is-building.html").read_text()
+    highlighted = [row for row in page.split("<tr")[1:] if row.startswith(' class="hyperscaler"')]
+    assert highlighted and all("GOOGL" in row for row in highlighted)
+    assert "who-is-building.html" in (built[0] / "report" / "index.html").read_text()
+
+
+def test_a_company_feed_comes_before_the_archive_and_a_missing_file_removes_nothing(tmp_path):
+    from pipelines.lib import filer_profiles, warehouse
+    from pipelines.lib.partition_store import PartitionStore
+    store, feed = PartitionStore(tmp_path / "filings"), json.loads(MSFT_FEED.read_bytes())
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for cik, sic in ((APPLE, "3571"), (NVIDIA, "3674")):
+            bundle.writestr(f"CIK{cik}.json", json.dumps({**feed, "cik": cik, "sic": sic}))
+    assert filer_profiles.write_archive(store, archive) == 2
+    filer_profiles.write_company(store, NVIDIA, filer_profiles.from_feed(
+        json.dumps({**feed, "cik": NVIDIA, "sic": "3672"}).encode(), "submissions feed"))
+    conn = warehouse.connect(tmp_path / "w.duckdb")
+    assert filer_profiles.load(conn, store, []) == 2
+    profiles = lambda: conn.execute("select cik, sic, source from core.filer_profiles order by cik").fetchall()
+    assert profiles() == [(APPLE, "3571", "submissions archive submissions.zip"), (NVIDIA, "3672", "submissions feed")]
+    filer_profiles.load(conn, PartitionStore(tmp_path / "typo"), [])  # a folder listing nothing removes nothing
+    assert len(profiles()) == 2
+    filer_profiles.load(conn, store, [APPLE])  # removed; the archive still lists it, so it comes back from there
+    assert profiles()[0] == (APPLE, "3571", "submissions archive submissions.zip")
