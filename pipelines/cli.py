@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import importlib.metadata
 import json
+import math
 import os
 import shutil
 import sys
@@ -226,15 +227,16 @@ SCREEN_MEASURES = ("capex_intensity", "capex_growth", "capex")
 
 def sic_codes(text: str | None) -> list[str] | None:
     """'7370-7379', '7372' or '3674,7370-7379' -> the four-digit codes they cover."""
-    if not text:
+    if text is None:
         return None
     codes: list[str] = []
     for part in text.split(","):
-        low, _, high = part.strip().partition("-")
-        if not (low.isdigit() and len(low) == 4 and (not high or (high.isdigit() and len(high) == 4 and high >= low))):
-            raise click.BadParameter(f"{part.strip()!r}: give four-digit SIC codes or ranges, e.g. 7372 or 7370-7379",
-                                     param_hint="--sic")
-        codes += [f"{code:04d}" for code in range(int(low), int(high or low) + 1)]
+        low, dash, high = part.strip().partition("-")
+        high = high if dash else low
+        if not (low.isdigit() and len(low) == 4 and high.isdigit() and len(high) == 4 and high >= low):
+            raise click.ClickException(f"--sic {part.strip()!r}: give four-digit SIC codes or ranges, e.g. 7372, "
+                                       "7370-7379 or 3674,7370-7379")
+        codes += [f"{code:04d}" for code in range(int(low), int(high) + 1)]
     return codes
 
 
@@ -243,7 +245,7 @@ def sic_codes(text: str | None) -> list[str] | None:
               help="Rank by capex / revenue, capex growth against a year earlier, or capex in dollars.")
 @click.option("--period", type=click.Choice(["ttm", "year"]), default="ttm", show_default=True,
               help="The latest trailing twelve months, or the latest fiscal year.")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--top", type=click.IntRange(min=1, max=1_000_000), default=20, show_default=True)
 @click.option("--sic", help="Industries by SIC code: 7372, 7370-7379 or 3674,7370-7379.")
 @click.option("--min-revenue", type=float, help="Only filers with at least this revenue in the period (USD, e.g. 1e9).")
 @click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
@@ -255,8 +257,15 @@ def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float |
     """Rank every filer in the warehouse (marts.universe_latest): who spends most on capex, relative to
     revenue or in dollars, and whose capex rises fastest. Filers that cannot be ranked are counted
     with the reason (IFRS or another currency, no industry code, no figures)."""
+    if min_revenue is not None and not math.isfinite(min_revenue):
+        raise click.ClickException(f"--min-revenue {min_revenue}: give a number of dollars, e.g. 1e9")
     params = {"by": by, "period": period, "top": top, "sics": sic_codes(sic), "min_revenue": min_revenue}
     path = WarehouseResource().path()
+    built = query.run(path, "select count(*) as n from information_schema.tables where table_schema = 'marts' "
+                            "and table_name = 'universe_latest'")
+    if not built.n[0]:
+        raise click.ClickException(f"{path} has no marts.universe_latest (built by an older capexwatch): "
+                                   "run `capexwatch refresh`")
     ranked = query.run(path, warehouse.sql_text("reports/screen"), params)
     click.echo(query.render(ranked, fmt, units))
     if fmt in ("table", "markdown"):
@@ -501,7 +510,8 @@ def format_summary(table: pd.DataFrame, units: str = "B") -> str:
     """Amounts in USD billions (or millions) and intensity in percent, for reading, not for computing."""
     lines = []
     for row in table.itertuples():
-        name = f"{row.ticker or '-':6} {row.company[:24]:24}"
+        ticker = row.ticker if isinstance(row.ticker, str) and row.ticker else "-"  # a bulk filer has none
+        name = f"{ticker:6} {row.company[:24]:24}"
         if pd.isna(row.period_end):
             lines.append(f"{name} no offline data (no companyfacts, no filing documents)")
             continue

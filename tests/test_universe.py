@@ -114,8 +114,8 @@ def test_screen_ranks_filters_and_counts_who_it_left_out(market):
     result = run(market, "screen", "--format", "json")
     assert result.returncode == 0, result.stderr
     ranked = json.loads(result.stdout)
-    # Apple's data twice (with and without an industry code): a tie, broken by CIK
-    assert [(r["rank"], r["sic"]) for r in ranked] == [(1, "7370"), (2, "3571"), (3, None), (4, "3674")]
+    # Apple's data twice (with and without an industry code): a tie shares its rank, listed by CIK
+    assert [(r["rank"], r["sic"]) for r in ranked] == [(1, "7370"), (2, "3571"), (2, None), (4, "3674")]
     assert ranked[0]["capex_intensity"] == pytest.approx(109_924_000_000 / 422_499_000_000)
     intensities = [r["capex_intensity"] for r in ranked]
     assert intensities == sorted(intensities, reverse=True)
@@ -139,19 +139,37 @@ def test_screen_ranks_filters_and_counts_who_it_left_out(market):
     assert "|" in run(market, "screen", "--format", "markdown").stdout
 
 
-def test_screen_refuses_what_it_cannot_read(market):
-    bad = run(market, "screen", "--sic", "73")
-    assert bad.returncode != 0 and "four-digit SIC codes" in bad.stderr
-    assert run(market, "screen", "--sic", "7379-7370").returncode != 0
+def test_screen_refuses_what_it_cannot_read(market, tmp_path):
+    for sic in ("73", "7379-7370", "7370-", ""):
+        bad = run(market, "screen", "--sic", sic)
+        assert (bad.returncode, bad.stderr.count("\n")) == (1, 1) and "four-digit SIC codes" in bad.stderr, sic
+    assert "give a number of dollars" in run(market, "screen", "--min-revenue", "nan").stderr
     assert run(market, "screen", "--by", "revenue").returncode != 0
+    assert run(market, "screen", "--top", "99999999999999999999").returncode != 0
+    old = tmp_path / "old"
+    old.mkdir()
+    with duckdb.connect(str(old / "capexwatch.duckdb")) as conn:  # a warehouse from before the universe marts
+        conn.execute("create schema marts; create table marts.quarterly as select 1 as x")
+    stale = run(old, "screen")
+    assert stale.returncode == 1 and "run `capexwatch refresh`" in stale.stderr and "Catalog" not in stale.stderr
 
 
-def test_who_is_building_page_lists_spenders_and_risers(market):
-    page = (market / "report" / "who-is-building.html").read_text() if (market / "report").exists() else None
-    if page is None:  # the report asset is not part of this run: render it from the warehouse
-        from pipelines.lib import report
-        with duckdb.connect(str(market / "capexwatch.duckdb"), read_only=True) as conn:
-            page = report.render_builders(conn, "offline")
+def test_the_year_screen_names_the_years_reason(market):
+    table = run(market, "screen", "--period", "year").stdout
+    assert "trailing twelve months" not in table.splitlines()[-1]
+
+
+def test_who_is_building_page_lists_spenders_and_risers(market, tmp_path):
+    """The whole report and the workbook, from a warehouse of filers without tickers (their charts
+    pivoted by ticker and failed on two of them)."""
+    from pipelines.lib import report
+    with duckdb.connect(str(market / "capexwatch.duckdb"), read_only=True) as conn:
+        report.write_report(conn, tmp_path / "report", "offline")
+    page = (tmp_path / "report" / "who-is-building.html").read_text()
+    assert "CIK 9000000002" in (tmp_path / "report" / "index.html").read_text()
+    exported = run(market, "export", "--out", str(tmp_path / "market.xlsx"))
+    assert exported.returncode == 0, exported.stderr
+    assert run(market, "summary").returncode == 0
     spenders = page.split('id="spenders"')[1].split("</table>")[0]
     assert spenders.index("$109.9B") < spenders.index("$12.1B") < spenders.index("$6.6B")
     risers = page.split('id="risers"')[1].split("</table>")[0]
@@ -185,3 +203,43 @@ def test_a_company_feed_comes_before_the_archive_and_a_missing_file_removes_noth
     assert len(profiles()) == 2
     filer_profiles.load(conn, store, [APPLE])  # removed; the archive still lists it, so it comes back from there
     assert profiles()[0] == (APPLE, "3571", "submissions archive submissions.zip")
+
+
+def test_the_archive_keeps_tickers_and_removals_and_refuses_a_wrong_cik(tmp_path):
+    from pipelines.lib import bulk, fact_partitions
+    from pipelines.lib.partition_store import PartitionStore
+    store = PartitionStore(tmp_path / "parquet")
+    fact_partitions.write_record(store, APPLE, ticker="AAPL", status="loaded")
+    fact_partitions.write_record(store, NVIDIA, ticker="NVDA", status=fact_partitions.REMOVED)
+    apple, nvidia, _ = (json.loads(file.read_bytes()) for file in SNAPSHOT)
+    archive = tmp_path / "companyfacts.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(f"CIK{APPLE}.json", json.dumps({**apple, "cik": int(APPLE)}))
+        bundle.writestr(f"CIK{NVIDIA}.json", json.dumps({**nvidia, "cik": int(NVIDIA)}))
+        bundle.writestr(f"CIK{ALPHABET}.json", json.dumps({**apple, "cik": int(APPLE)}))  # another filer's facts
+    results = {r.cik: r for r in bulk.ingest(archive, store).processed}
+    assert fact_partitions.read_record(store, APPLE)["ticker"] == "AAPL"  # the archive carries no ticker
+    assert fact_partitions.read_record(store, NVIDIA)["status"] == fact_partitions.REMOVED
+    assert not store.exists(fact_partitions.partition_path(NVIDIA))
+    assert results[ALPHABET].error.endswith(f"companyfacts of CIK {APPLE}, expected {ALPHABET}")
+    assert not store.exists(fact_partitions.partition_path(ALPHABET))
+
+
+def test_profiles_are_four_digit_one_per_filer_and_a_wrong_archive_is_refused(tmp_path):
+    from pipelines.lib import filer_profiles
+    from pipelines.lib.partition_store import PartitionStore
+    store, feed = PartitionStore(tmp_path / "filings"), json.loads(MSFT_FEED.read_bytes())
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(f"CIK{APPLE}.json", json.dumps({**feed, "cik": APPLE, "sic": "100"}))
+        bundle.writestr(f"old/CIK{APPLE}.json", json.dumps({**feed, "cik": APPLE, "sic": "200"}))
+        bundle.writestr(f"CIK{NVIDIA}.json", json.dumps([1, 2]))  # JSON, not a feed: that filer only
+    assert filer_profiles.write_archive(store, archive) == 1
+    stored = duckdb.read_parquet(str(tmp_path / "filings" / filer_profiles.ARCHIVE_FILE)).fetchall()
+    assert [(row[0], row[2]) for row in stored] == [(APPLE, "0100")]
+    facts_only = tmp_path / "companyfacts.zip"
+    with zipfile.ZipFile(facts_only, "w") as bundle:
+        bundle.writestr("readme.txt", "not feeds")
+    with pytest.raises(filer_profiles.NoSubmissions, match="no submissions feed"):
+        filer_profiles.write_archive(store, facts_only)
+    assert len(duckdb.read_parquet(str(tmp_path / "filings" / filer_profiles.ARCHIVE_FILE)).fetchall()) == 1

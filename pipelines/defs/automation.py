@@ -58,8 +58,9 @@ def nightly_bulk_refresh(context: dg.ScheduleEvaluationContext, sec: SecResource
     """Every night once SEC has rebuilt companyfacts.zip (overnight, Eastern time), the whole market;
     offline there is no nightly archive to fetch."""
     if sec.settings().mode != "live":
-        return dg.SkipReason("offline mode: the nightly archive comes from SEC; run the bulk_refresh job with "
-                             "the config 'archive' set to a local companyfacts.zip")
+        return dg.SkipReason("offline mode: the nightly archives come from SEC; run the bulk_refresh job with the "
+                             "config 'archive' of bulk__companyfacts and of bulk__submissions set to a local "
+                             "companyfacts.zip and submissions.zip")
     return dg.RunRequest(run_key=f"bulk:{context.scheduled_execution_time.date().isoformat()}")
 
 

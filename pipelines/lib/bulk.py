@@ -71,13 +71,18 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
     name = info.filename
     cik = _ENTRY.search(name).group(1)
     store = PartitionStore(partitions_url)
+    previous = fact_partitions.read_record(store, cik) or {}
+    if previous.get("status") == fact_partitions.REMOVED:  # taken out by `capexwatch companies remove`: stays out
+        return EntryResult(name, cik, info.CRC, info.file_size, 0, 0)
     try:
         with store.writing(fact_partitions.partition_path(cik)) as target:
-            written = companyfacts.write_partition(archive_reader(archive), f"zip://{name}", target)
+            written = companyfacts.write_partition(archive_reader(archive), f"zip://{name}", target, cik=cik)
     except companyfacts.MalformedCompanyFacts as exc:
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, str(exc))
-    fact_partitions.write_record(store, cik, company=written.entity_name, status="loaded",
-                                 source=f"bulk archive {Path(archive).name}", raw_sha256=f"crc32:{info.CRC:08x}")
+    # a followed company keeps the ticker its own refresh recorded (the archive carries none)
+    fact_partitions.write_record(store, cik, ticker=previous.get("ticker"), company=written.entity_name,
+                                 status="loaded", source=f"bulk archive {Path(archive).name}",
+                                 raw_sha256=f"crc32:{info.CRC:08x}")
     return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected)
 
 

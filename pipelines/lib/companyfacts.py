@@ -49,16 +49,22 @@ def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyC
     return conn
 
 
-def write_partition(conn: duckdb.DuckDBPyConnection, source: str, target: Path) -> Partition:
+def write_partition(conn: duckdb.DuckDBPyConnection, source: str, target: Path, cik: str | None = None) -> Partition:
     """One companyfacts document (a path DuckDB can read) -> one Parquet file of its facts, the
-    rejected ones included with their reason (target: a local file, see PartitionStore.writing)."""
+    rejected ones included with their reason (target: a local file, see PartitionStore.writing);
+    with cik, the document must be that company's (an archive entry named for one CIK holding
+    another's facts would file them under a company that does not know them)."""
     try:
         conn.sql("select * from companyfacts_rows(?)", params=[source]).write_parquet(str(target))
-        facts, rejected, name = conn.execute(
-            "select count(*) filter (reason is null), count(*) filter (reason is not null), any_value(entity_name) "
-            "from read_parquet(?)", [str(target)]).fetchall()[0]
+        facts, rejected, name, others = conn.execute(
+            "select count(*) filter (reason is null), count(*) filter (reason is not null), any_value(entity_name), "
+            # the file's own column, not the cik=… of its folder name (hive partitioning)
+            "any_value(cik) filter (cik is distinct from ?) from read_parquet(?, hive_partitioning = false)",
+            [cik, str(target)]).fetchall()[0]
     except duckdb.Error as exc:
         raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
+    if cik is not None and others is not None:
+        raise MalformedCompanyFacts(f"{source}: companyfacts of CIK {others}, expected {cik}")
     if facts + rejected == 0:
         _check_shape(conn, source)
     return Partition(facts, rejected, name)

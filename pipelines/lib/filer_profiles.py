@@ -27,13 +27,21 @@ COLUMNS = ["cik", "company", "sic", "sic_description", "tickers", "exchanges", "
            "state_of_incorporation", "entity_type", "source"]
 
 
+class NoSubmissions(ValueError):
+    """An archive without one submissions feed: not SEC's submissions.zip."""
+
+
 def from_feed(content: bytes, source: str) -> dict:
-    """One feed's profile (the top of the document; its filings are read elsewhere)."""
+    """One feed's profile (the top of the document; its filings are read elsewhere). SIC codes are
+    kept as four digits (SEC writes agriculture's as 100 in places), so filters compare like with like."""
     doc = orjson.loads(content)
+    if not isinstance(doc, dict):
+        raise ValueError("not a submissions feed (JSON that is not an object)")
+    sic = str(doc.get("sic") or "").strip()
     return {
         "cik": str(doc.get("cik") or "").zfill(10),
         "company": doc.get("name"),
-        "sic": doc.get("sic") or None,
+        "sic": sic.zfill(4) if sic.isdigit() else (sic or None),
         "sic_description": doc.get("sicDescription") or None,
         "tickers": list(doc.get("tickers") or []),
         "exchanges": [e for e in doc.get("exchanges") or [] if e],
@@ -57,16 +65,21 @@ def write_company(store: PartitionStore, cik: str, profile: dict | None) -> None
 
 
 def write_archive(store: PartitionStore, archive: Path) -> int:
-    """Every filer of a submissions archive as one file; returns how many."""
-    profiles = []
+    """Every filer of a submissions archive as one file (one profile per CIK, the first entry's);
+    returns how many. An archive without any feed is refused and the stored profiles stay."""
+    profiles: dict[str, dict] = {}
     with zipfile.ZipFile(archive) as bundle:
         for info in bundle.infolist():
             if _FEED.search(info.filename):
                 try:
-                    profiles.append(from_feed(bundle.read(info), f"submissions archive {archive.name}"))
-                except orjson.JSONDecodeError:
-                    continue  # one unreadable feed costs its filer's industry, not the others'
-    _write(store, ARCHIVE_FILE, frame(profiles))
+                    profile = from_feed(bundle.read(info), f"submissions archive {archive.name}")
+                except ValueError:  # orjson's errors are ValueErrors: one unreadable feed costs its filer's industry
+                    continue
+                profiles.setdefault(profile["cik"], profile)
+    if not profiles:
+        raise NoSubmissions(f"{archive}: no submissions feed (CIK##########.json) in it: not SEC's submissions.zip? "
+                            "The stored profiles were kept")
+    _write(store, ARCHIVE_FILE, frame(list(profiles.values())))
     return len(profiles)
 
 

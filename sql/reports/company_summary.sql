@@ -30,7 +30,7 @@ latest_year as (
 
 select
     c.ticker,
-    c.company,
+    coalesce(c.company, 'CIK ' || c.cik) as company,  -- a bulk filer's companyfacts may carry no name
     c.status as companyfacts,
     coalesce(f.documents, 0) as filing_documents,
     if(f.unread_is_newer, f.newest_unread, null) as newest_unread,

@@ -1,8 +1,8 @@
 -- report: the market ranked (capexwatch screen): every filer of marts.universe_latest with a value for the
 -- chosen measure ($by: capex_intensity, capex_growth or capex) over the chosen period ($period: ttm, the
 -- latest trailing twelve months, or year, the latest fiscal year), within the industry codes given
--- ($sics, null for all) and at or above the revenue given ($min_revenue, null for any); highest first,
--- the first $top. grain: cik
+-- ($sics, null for all) and at or above the revenue given ($min_revenue, null for any); highest first
+-- (equal values share a rank), the first $top. grain: cik
 with chosen as (
     select
         ticker, company, cik, sic, hyperscaler,
@@ -26,9 +26,9 @@ ranked as (
 )
 
 select
-    row_number() over (order by measure desc, ticker, cik) as rank,
+    rank() over (order by measure desc) as rank,
     ticker, company, sic, hyperscaler, period, revenue, capex, capex_intensity, capex_growth, fcf_margin
 from ranked
 where measure is not null
-order by rank
+order by rank, cik
 limit $top

@@ -16,7 +16,10 @@ select
     case
         when $sics is not null and sic is null then 'no industry code (no submissions feed stored)'
         when $sics is not null and not list_contains($sics, sic) then 'another industry'
-        when measure is null then coalesce(reason, 'no ' || $by || ' for the period')
+        -- the row's reason speaks of the trailing twelve months where it says so
+        when measure is null then coalesce(if($period = 'year' and reason like 'no trailing twelve months%', null, reason),
+                                           'no ' || $by || if($period = 'year', ' for the latest fiscal year',
+                                                              ' for the trailing twelve months'))
         else 'revenue below the minimum, or unknown'
     end as left_out,
     count(*) as filers
