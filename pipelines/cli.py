@@ -24,6 +24,7 @@ from pipelines import refresh as refresh_lib
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import atomic, catalog, publish, query, universe, warehouse, workbook
+from pipelines.lib import screen as screen_lib
 from pipelines.lib.raw_store import InvalidResponse, RawFileCorrupt
 from pipelines.lib.sec_client import SecError
 from pipelines.lib.settings import PROJECT_DIR, ConfigError
@@ -259,18 +260,16 @@ def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float |
     with the reason (IFRS or another currency, no industry code, no figures)."""
     if min_revenue is not None and not math.isfinite(min_revenue):
         raise click.ClickException(f"--min-revenue {min_revenue}: give a number of dollars, e.g. 1e9")
-    params = {"by": by, "period": period, "top": top, "sics": sic_codes(sic), "min_revenue": min_revenue}
+    params = {"by": by, "period": period, "sics": sic_codes(sic), "min_revenue": min_revenue}
     path = WarehouseResource().path()
     built = query.run(path, "select count(*) as n from information_schema.tables where table_schema = 'marts' "
                             "and table_name = 'universe_latest'")
     if not built.n[0]:
         raise click.ClickException(f"{path} has no marts.universe_latest (built by an older capexwatch): "
                                    "run `capexwatch refresh`")
-    ranked = query.run(path, warehouse.sql_text("reports/screen"), params)
+    ranked, left_out = screen_lib.split(query.run(path, warehouse.sql_text("reports/screen"), params), top)
     click.echo(query.render(ranked, fmt, units))
     if fmt in ("table", "markdown"):
-        left_out = query.run(path, warehouse.sql_text("reports/screen_left_out"),
-                             {key: params[key] for key in ("by", "period", "sics", "min_revenue")})
         named = "; ".join(f"{row.filers} {row.left_out}" for row in left_out.itertuples())
         click.echo(f"\n{query.counted(len(ranked), 'filer')} shown by {by} ({period})"
                    + (f"; not ranked: {named}" if named else ""))

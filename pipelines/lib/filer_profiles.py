@@ -16,12 +16,12 @@ import duckdb
 import orjson
 import pandas as pd
 
-from pipelines.lib import warehouse
+from pipelines.lib import filing_partitions, warehouse
 from pipelines.lib.partition_store import PartitionStore
 
 ARCHIVE_PATH = "/Archives/edgar/daily-index/bulkdata/submissions.zip"  # on www.sec.gov, rebuilt nightly
-COMPANY_FILES = "filer_profiles/cik={cik}.parquet"  # in the filings partition store, per followed company
-ARCHIVE_FILE = "filer_profiles/submissions_archive.parquet"
+COMPANY_FILES = f"{filing_partitions.PROFILE_TABLE}/cik={{cik}}.parquet"  # beside the company's filing partitions
+ARCHIVE_FILE = f"{filing_partitions.PROFILE_TABLE}/submissions_archive.parquet"
 _FEED = re.compile(r"CIK(\d{10})\.json$")  # the archive's paged files (CIK...-submissions-001.json) have no profile
 COLUMNS = ["cik", "company", "sic", "sic_description", "tickers", "exchanges", "fiscal_year_end",
            "state_of_incorporation", "entity_type", "source"]
@@ -99,14 +99,9 @@ def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[s
     Like the filing tables, only what is stored replaces: a company's file its row, the archive file
     the archive's rows; a store that lists fewer (a mistyped folder) removes nothing, a removed
     company loses its row."""
-    store.attach(conn)
-    company_files = store.glob(COMPANY_FILES.format(cik="*"))
-    archive = [file for file in store.glob(ARCHIVE_FILE)]
-    replaced = [Path(file).stem.removeprefix("cik=") for file in company_files] + removed
+    archive = store.glob(ARCHIVE_FILE)
     with warehouse.transaction(conn):
-        conn.execute("delete from core.filer_profiles where cik in (select unnest(?::varchar[]))", [replaced])
-        if company_files:
-            conn.execute("insert into core.filer_profiles by name select * from read_parquet(?)", [company_files])
+        filing_partitions.replace_companies(conn, store, filing_partitions.PROFILE_TABLE, removed)
         if archive:
             conn.execute("delete from core.filer_profiles where source like 'submissions archive%'")
             conn.execute("""

@@ -11,14 +11,14 @@ from pipelines.lib.partition_store import PartitionStore
 
 # written per company by staging/filing_documents (filings_parquet/<table>/cik=##########.parquet)
 FILING_TABLES = ("filings", "filing_facts", "filing_warnings", "reported_measures")
+PROFILE_TABLE = "filer_profiles"  # written there too, from the company's submissions feed (filer_profiles.py)
 
 
 def delete(store: PartitionStore, cik: str) -> None:
     """Remove a company's filing partitions; the next build reloads the tables without them (and
     deletes its rows, which core.companies marks removed)."""
-    for table in FILING_TABLES:
+    for table in (*FILING_TABLES, PROFILE_TABLE):
         store.delete(f"{table}/cik={cik}.parquet")
-    store.delete(f"filer_profiles/cik={cik}.parquet")
 
 
 def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[str]) -> dict[str, int]:
@@ -27,11 +27,17 @@ def load(conn: duckdb.DuckDBPyConnection, store: PartitionStore, removed: list[s
     its rows (a store that lists fewer companies, a mistyped folder, removes nothing), unless it was
     removed."""
     with warehouse.transaction(conn):
-        store.attach(conn)
         for table in FILING_TABLES:
-            files = store.glob(f"{table}/cik=*.parquet")
-            replaced = [Path(file).stem.removeprefix("cik=") for file in files] + removed
-            conn.execute(f"delete from core.{table} where cik in (select unnest(?::varchar[]))", [replaced])
-            if files:
-                conn.execute(f"insert into core.{table} by name select * from read_parquet(?)", [files])
+            replace_companies(conn, store, table, removed)
     return {table: conn.execute(f"select count(*) from core.{table}").fetchall()[0][0] for table in FILING_TABLES}
+
+
+def replace_companies(conn: duckdb.DuckDBPyConnection, store: PartitionStore, table: str, removed: list[str]) -> None:
+    """core.<table>: each company with a partition <table>/cik=##########.parquet gets the partition's
+    rows; a company without one keeps its rows unless it was removed."""
+    store.attach(conn)
+    files = store.glob(f"{table}/cik=*.parquet")
+    replaced = [Path(file).stem.removeprefix("cik=") for file in files] + removed
+    conn.execute(f"delete from core.{table} where cik in (select unnest(?::varchar[]))", [replaced])
+    if files:
+        conn.execute(f"insert into core.{table} by name select * from read_parquet(?)", [files])

@@ -14,7 +14,7 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.lib import atomic, warehouse
+from pipelines.lib import atomic, screen, warehouse
 from pipelines.lib.settings import PACKAGE_DIR
 
 BANDS = [(0.03, 0.06, "software 3-6 %", "rgba(242,193,78,0.35)"), (0.10, 0.15, "early cloud 10-15 %", "rgba(127,179,213,0.35)")]
@@ -63,17 +63,18 @@ def render_page(conn: duckdb.DuckDBPyConnection, mode: str) -> str:
 def render_builders(conn: duckdb.DuckDBPyConnection, mode: str, top: int = 25) -> str:
     """Who is building, across every filer in the warehouse: the largest capex of the latest trailing
     twelve months, and the fastest-rising capex among filers of some size; the hyperscalers marked."""
-    def ranked(by: str, min_revenue: float | None) -> list[dict]:
-        params = {"by": by, "period": "ttm", "top": top, "sics": None, "min_revenue": min_revenue}
-        frame = conn.execute(warehouse.sql_text("reports/screen"), params).df()
+    def screened(by: str, min_revenue: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        params = {"by": by, "period": "ttm", "sics": None, "min_revenue": min_revenue}
+        return screen.split(conn.execute(warehouse.sql_text("reports/screen"), params).df(), top)
+
+    def records(frame: pd.DataFrame) -> list[dict]:
         return [row | _nulls(row) for row in frame.to_dict("records")]
 
-    left_out = conn.execute(warehouse.sql_text("reports/screen_left_out"),
-                            {"by": "capex", "period": "ttm", "sics": None, "min_revenue": None}).df()
+    (spenders, left_out), (risers, _) = screened("capex", None), screened("capex_growth", RISER_MIN_REVENUE)
     filers = conn.execute("select count(*) from marts.universe_latest").fetchall()[0][0]
     return _environment().get_template("who_is_building.html.j2").render(
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), mode=mode, filers=filers,
-        spenders=ranked("capex", None), risers=ranked("capex_growth", RISER_MIN_REVENUE),
+        spenders=records(spenders), risers=records(risers),
         riser_min_revenue=RISER_MIN_REVENUE, left_out=left_out.to_dict("records"), **FORMATS)
 
 
