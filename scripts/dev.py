@@ -7,11 +7,13 @@
 Creates .venv/ on first use (and again when pyproject.toml or constraints.txt change),
 installs the project with pinned versions (`run`: what running needs; `test`: the test stack
 too), then runs the command inside it. `test` also
-installs Debian's chromium (as root, when missing) for the browser test of the HTML report.
+installs Debian's chromium and postgresql (as root, when missing) for the browser test of the HTML
+report and the test of the Dask deployment.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -55,15 +57,25 @@ def ensure_environment(extras: tuple[str, ...] = ()) -> None:
     STAMP.write_text(f"{_fingerprint()}\n{' '.join(sorted(wanted))}")
 
 
-def ensure_browser() -> None:
-    """The report is tested in Debian's chromium; on a fresh Debian machine, as root, install it."""
-    if shutil.which("chromium") or os.name != "posix" or not shutil.which("apt-get") or os.geteuid() != 0:
+def _has_postgres() -> bool:
+    return bool(shutil.which("initdb") or glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+
+
+# what the tests need from Debian beside Python: the report is tested in chromium, the Dask deployment
+# with its Dagster instance on a PostgreSQL server the test starts
+DEBIAN_TOOLS = {"chromium": lambda: bool(shutil.which("chromium")), "postgresql": _has_postgres}
+
+
+def ensure_debian_tools() -> None:
+    """On a fresh Debian machine, as root, install what is missing of DEBIAN_TOOLS."""
+    missing = [package for package, present in DEBIAN_TOOLS.items() if not present()]
+    if not missing or os.name != "posix" or not shutil.which("apt-get") or os.geteuid() != 0:
         return
-    print("installing chromium for the browser test of the HTML report", flush=True)
+    print(f"installing {', '.join(missing)} for the tests", flush=True)
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
         if subprocess.run(command, env=environment, stdout=subprocess.DEVNULL).returncode != 0:
-            print(f"warning: {' '.join(command)} failed; the browser test will say so", file=sys.stderr)
+            print(f"warning: {' '.join(command)} failed; the tests that need it will say so", file=sys.stderr)
             return
 
 
@@ -78,7 +90,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         command = [str(BIN / "capexwatch"), "refresh", *argv[1:]]
     else:
-        ensure_browser()
+        ensure_debian_tools()
         command = [str(BIN / "python"), "-m", "pytest", *argv[1:]]
     return subprocess.run(command, cwd=ROOT).returncode
 

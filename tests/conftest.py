@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+import requests
 
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import companyfacts
@@ -22,6 +26,33 @@ def _no_live_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach SEC: whatever the developer's shell has set, run offline."""
     for name in ("SEC_USER_AGENT", "CAPEXWATCH_MODE", "CAPEXWATCH_UNIVERSE", "CAPEXWATCH_WAREHOUSE_DIR"):
         monkeypatch.delenv(name, raising=False)
+
+
+BUCKET = "capexwatch-test"
+
+
+@pytest.fixture
+def bucket_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An S3 bucket on 127.0.0.1 (moto's server), its address in the environment for this process and its children."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=10)  # moto's state outlives its server
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
+        monkeypatch.setenv(name, value)
+    store = PartitionStore(f"s3://{BUCKET}")
+    store.fs.clear_instance_cache()
+    PartitionStore(f"s3://{BUCKET}").fs.mkdir(BUCKET)
+    try:
+        yield f"s3://{BUCKET}/capexwatch"
+    finally:
+        server.stop()
 
 
 def offline_resources(warehouse_dir: Path) -> tuple[SecResource, WarehouseResource]:

@@ -3,43 +3,15 @@ stand-in, moto's server on 127.0.0.1) and whose warehouse DuckDB builds from the
 
 from __future__ import annotations
 
-import logging
-import socket
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import duckdb
-import pytest
 
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import warehouse
 from pipelines.lib.partition_store import PartitionStore
 from pipelines.refresh import run_refresh
-
-BUCKET = "capexwatch-test"
-
-
-@pytest.fixture
-def bucket_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
-        monkeypatch.setenv(name, value)
-    store = PartitionStore(f"s3://{BUCKET}")
-    store.fs.clear_instance_cache()
-    PartitionStore(f"s3://{BUCKET}").fs.mkdir(BUCKET)
-    try:
-        yield f"s3://{BUCKET}/capexwatch"
-    finally:
-        server.stop()
 
 
 def refresh(warehouse_dir: Path, partitions_url: str) -> None:
@@ -76,3 +48,46 @@ def test_partitions_in_a_bucket_build_the_same_warehouse(bucket_url, tmp_path):
     assert {path: store.fs.info(path)["LastModified"] for path in modified} == modified
     with duckdb.connect(str(tmp_path / "wh" / "capexwatch.duckdb"), read_only=True) as conn:
         assert warehouse.fingerprint(conn) == first
+
+
+def test_the_raw_zone_goes_to_the_bucket_so_a_worker_without_the_disk_can_stage_it(bucket_url, tmp_path):
+    """One worker lands GOOGL's SEC files, another (its own empty disk) stages them: only the bucket
+    connects them, as between the workers of a Dask cluster (tests/test_distributed.py)."""
+    from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
+    from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("company", ["GOOGL"])
+
+    def run(worker: str, group: str) -> dg.ExecuteInProcessResult:
+        sec = SecResource(warehouse_dir=str(tmp_path / worker), partitions_url=bucket_url)
+        return dg.materialize([raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents],
+                              selection=dg.AssetSelection.groups(group),
+                              partition_key="GOOGL", instance=instance, resources={"sec": sec}, raise_on_error=False)
+
+    assert run("lander", "raw").success
+    store = PartitionStore(bucket_url)
+    landed = "raw/data.sec.gov/api/xbrl/companyfacts/CIK0001652044.json"
+    assert store.exists(landed) and store.exists(landed + ".meta.json") and store.exists("raw/filings/CIK0001652044.json")
+
+    assert run("stager", "staging").success
+    assert not (tmp_path / "stager" / "facts_parquet").exists()
+    cached = tmp_path / "stager" / landed
+    assert cached.read_bytes() == store.read_bytes(landed)  # taken from the bucket, sha256 checked
+    with duckdb.connect() as conn:
+        store.attach(conn)
+        facts = conn.execute(f"select count(*) from '{store.path('facts_parquet/cik=0001652044/facts.parquet')}'")
+        assert facts.fetchall() == [(20324,)]
+        documents = conn.execute(f"select count(*) from '{store.path('filings_parquet/filings/cik=0001652044.parquet')}'"
+                                 " where status = 'parsed'").fetchall()[0][0]
+    assert documents > 0
+
+    # a shared copy that is not what landed is refused by a worker that has to download it
+    store.write_bytes(landed, store.read_bytes(landed).replace(b"ALPHABET", b"ALPHABAT", 1))
+    stored_facts = store.read_bytes("facts_parquet/cik=0001652044/facts.parquet")
+    result = run("third", "staging")
+    assert not result.success
+    failures = [str(e.step_failure_data.error) for e in result.all_events if e.is_step_failure]
+    assert any("RawFileCorrupt" in failure and "the shared copy of" in failure for failure in failures), failures
+    assert not (tmp_path / "third" / landed).exists()
+    assert store.read_bytes("facts_parquet/cik=0001652044/facts.parquet") == stored_facts  # nothing lost

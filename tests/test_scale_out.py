@@ -4,14 +4,15 @@ deployment's configuration loaded and validated against the Definitions."""
 
 from __future__ import annotations
 
-import os
-import threading
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 import yaml
-from dagster._core.definitions.reconstruct import ReconstructableJob
 from dagster._core.instance.config import dagster_instance_config
 
 from pipelines.definitions import build_definitions
@@ -20,34 +21,27 @@ from pipelines.lib.settings import PROJECT_DIR
 DEPLOY = PROJECT_DIR / "deploy" / "k8s"
 
 
-def refresh_companies() -> dg.JobDefinition:
-    """Rebuilt in each step's process from the environment (CAPEXWATCH_WAREHOUSE_DIR)."""
-    return build_definitions().resolve_job_def("refresh_companies")
-
-
 def test_company_runs_in_parallel_processes_then_one_writer_loads_them(tmp_path, monkeypatch):
     monkeypatch.setenv("CAPEXWATCH_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
-    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
+    instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions("company", ["GOOGL", "NVDA"])
-    job = ReconstructableJob.for_file(__file__, "refresh_companies")
-    results: dict[str, tuple[bool, list[dg.DagsterEvent], str]] = {}
-
-    def run(key: str) -> None:
-        with dg.execute_job(job, instance, tags={"dagster/partition": key}) as result:
-            results[key] = (result.success, [e for e in result.all_events if e.is_step_start], result.run_id)
-
-    threads = [threading.Thread(target=run, args=(key,)) for key in ("GOOGL", "NVDA")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(success for success, _, _ in results.values())
+    # each run orchestrated by its own process, as the daemon's run workers do: Dagster's runs are not
+    # meant to share a process (two in threads deadlocked on the logging module's lock)
+    launchers = [subprocess.Popen([Path(sys.executable).parent / "dagster", "job", "execute", "-m", "pipelines.definitions",
+                                   "-a", "defs", "-j", "refresh_companies", "--tags",
+                                   json.dumps({"dagster/partition": key})], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for key in ("GOOGL", "NVDA")]
+    assert [launcher.wait(timeout=600) for launcher in launchers] == [0, 0]
     windows = []
-    for key, (_, starts, run_id) in results.items():
-        # every step in a process of its own, none in this one
-        assert len({e.pid for e in starts}) == 4 and os.getpid() not in {e.pid for e in starts}
-        stats = instance.get_run_stats(run_id)
+    for run in instance.get_runs():
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        starts = [entry.dagster_event for entry in instance.all_logs(run.run_id)
+                  if entry.dagster_event and entry.dagster_event.is_step_start]
+        # every step in a process of its own, none in the run's
+        assert len({event.pid for event in starts}) == 4
+        stats = instance.get_run_stats(run.run_id)
         windows.append((stats.start_time, stats.end_time))
     (a_start, a_end), (b_start, b_end) = windows
     assert a_start < b_end and b_start < a_end  # the two companies' runs overlapped

@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.defs.company_assets import company_for
 from pipelines.defs.partitions import SEC_TAG, company_partitions
 from pipelines.defs.resources import SecResource
-from pipelines.lib import atomic, documents, filer_profiles, filing_tables, ixbrl, warehouse
+from pipelines.lib import documents, filer_profiles, filing_tables, ixbrl, warehouse
 from pipelines.lib.filing_partitions import FILING_TABLES
 from pipelines.lib.raw_store import InvalidResponse, NoOfflineData, RawStore, UnsafePath
 from pipelines.lib.settings import REPORTED_MEASURES_FILE
@@ -33,8 +33,9 @@ def read_reported_measures(content: bytes, cik: str, accn: str) -> list[tuple]:
     return rows
 
 
-def manifest_path(sec: SecResource, cik: str):
-    return sec.settings().raw_dir / "filings" / f"CIK{cik}.json"
+def manifest_name(cik: str) -> str:
+    """The company's list of landed documents, in the raw zone (shared with the staging step's worker)."""
+    return f"filings/CIK{cik}.json"
 
 
 @dg.asset(key=["raw", "filing_documents"], partitions_def=company_partitions, group_name="raw", kinds={"html"},
@@ -65,7 +66,7 @@ def raw_filing_documents(context: dg.AssetExecutionContext, sec: SecResource) ->
     if not_offline:
         context.log.info(f"{company.partition_key}: {len(not_offline)} filings have no offline document "
                          f"(newest {not_offline[0]}); listed in core.filings")
-    atomic.write_bytes(manifest_path(sec, company.cik), json.dumps(landed, indent=2).encode())
+    sec.raw_store().write_listing(manifest_name(company.cik), json.dumps(landed, indent=2).encode())
     return dg.MaterializeResult(metadata={
         "cik": company.cik,
         "documents": len([e for e in landed if e["path"]]),
@@ -127,8 +128,8 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
     that cannot be read is recorded, never stops the rest. Writes nothing shared, so partitions
     run in parallel."""
     company = company_for(context.partition_key, sec)
-    path = manifest_path(sec, company.cik)
-    entries = json.loads(path.read_text()) if path.is_file() else []
+    listing = sec.raw_store().read_listing(manifest_name(company.cik))
+    entries = json.loads(listing) if listing else []
     filings, frames, problems, measures = [], [], [], []
     for entry in entries:
         filing, frame, document_problems, document_measures = _read_document(entry, company.cik, sec.raw_store())

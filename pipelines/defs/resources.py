@@ -106,7 +106,8 @@ class SecResource(dg.ConfigurableResource):
         return SnapshotSource(current.snapshot_dir)
 
     def raw_store(self) -> RawStore:
-        return RawStore(self.settings().raw_dir)
+        current = self.settings()
+        return RawStore(current.raw_dir, current.shared_raw_zone())
 
     def companyfacts_url(self, cik: str) -> str:
         return f"{self.data_url}/api/xbrl/companyfacts/CIK{cik}.json"

@@ -4,6 +4,12 @@ A file lands only after it has been validated, through a temp file and an atomic
 rename, so a failed or truncated download never replaces the last good copy. A stored file is
 checked against the sha256 its sidecar recorded before it is used again (`RawStore.verified`),
 so a copy changed on disk is never taken for what SEC sent.
+
+Where the workers share no disk (partitions in a bucket: a Dask cluster, pods without a shared
+volume), the raw zone is kept in the bucket too and the local folder is each worker's cache: a
+landed file is uploaded with its sidecar (the sidecar last, so a sidecar there means the file is
+complete), and a worker that lacks the bucket's copy, or holds an older one, downloads it before
+use and checks it against the bucket's sha256.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
 from pipelines.lib import atomic
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.sec_client import Response, SecClient
 
 
@@ -102,8 +109,12 @@ class SnapshotSource:
 
 
 class RawStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, shared: PartitionStore | None = None):
         self.root = root
+        self.shared = shared  # the bucket's copy of the raw zone, when workers share no disk
+
+    def relative(self, url: str) -> str:
+        return url_to_relpath(url).as_posix()
 
     def path_for(self, url: str) -> Path:
         """Where url is stored; a URL whose path climbs out of the raw zone ('..') is refused."""
@@ -118,6 +129,7 @@ class RawStore:
     def verified(self, url: str) -> RawFile | None:
         """The stored copy of url, after checking its bytes against the recorded sha256; None when
         there is none. Every re-use and every read-back for staging goes through here."""
+        self._take_shared(url)
         meta = self.read_meta(url)
         if meta is None:
             return None
@@ -143,14 +155,14 @@ class RawStore:
         cached = stored.meta if stored else None
         response = source.fetch(url, cached)
         if response.status == 304 and cached is not None:
-            return RawFile(path, cached, changed=False)
+            return self._share(RawFile(path, cached, changed=False))
         try:
             validate(response.content)  # before anything is written
         except ValueError as exc:
             raise InvalidResponse(f"{url}: {exc}") from exc
         digest = hashlib.sha256(response.content).hexdigest()
         if cached is not None and cached.sha256 == digest:
-            return RawFile(path, cached, changed=False)
+            return self._share(RawFile(path, cached, changed=False))
         meta = RawMeta(
             url=url,
             sha256=digest,
@@ -162,7 +174,49 @@ class RawStore:
         )
         atomic.write_bytes(path, response.content)
         atomic.write_bytes(_meta_path(path), json.dumps(asdict(meta), indent=2).encode())
-        return RawFile(path, meta, changed=True)
+        return self._share(RawFile(path, meta, changed=True))
+
+    def write_listing(self, relative: str, content: bytes) -> None:
+        """A file of the project's own beside SEC's (a company's list of landed documents), shared
+        like them."""
+        path = inside(self.root, self.root / relative, relative)
+        atomic.write_bytes(path, content)
+        if self.shared is not None:
+            self.shared.write_bytes(relative, content)
+
+    def read_listing(self, relative: str) -> bytes | None:
+        """The shared copy where there is one (another worker may have written it), else the local one."""
+        if self.shared is not None:
+            return self.shared.read_bytes(relative)
+        path = inside(self.root, self.root / relative, relative)
+        return path.read_bytes() if path.is_file() else None
+
+    def _shared_meta(self, url: str) -> RawMeta | None:
+        content = self.shared.read_bytes(self.relative(url) + ".meta.json") if self.shared else None
+        return RawMeta(**json.loads(content)) if content else None
+
+    def _share(self, raw: RawFile) -> RawFile:
+        """Upload a landed file unless the bucket already has this version; the sidecar goes last."""
+        if self.shared is not None and (shared := self._shared_meta(raw.meta.url)) != raw.meta:
+            if shared is None or shared.sha256 != raw.meta.sha256:
+                self.shared.fs.put_file(str(raw.path), self.shared.path(self.relative(raw.meta.url)))
+            self.shared.write_bytes(self.relative(raw.meta.url) + ".meta.json", _meta_path(raw.path).read_bytes())
+        return raw
+
+    def _take_shared(self, url: str) -> None:
+        """Bring the bucket's version of url into the local cache when the cache lacks it or holds
+        another; a download that does not match the bucket's sha256 is refused, not cached."""
+        shared = self._shared_meta(url)
+        if shared is None or shared == self.read_meta(url):
+            return
+        content = self.shared.read_bytes(self.relative(url))
+        actual = hashlib.sha256(content or b"").hexdigest()
+        if actual != shared.sha256:
+            raise RawFileCorrupt(f"the shared copy of {url} in {self.shared.url} is not the copy that landed: "
+                                 f"recorded sha256 {shared.sha256}, actual {actual}; refresh it live to land it again")
+        path = self.path_for(url)
+        atomic.write_bytes(path, content)
+        atomic.write_bytes(_meta_path(path), json.dumps(asdict(shared), indent=2).encode())
 
 
     def land_download(self, url: str, download: Callable[[Path], None], validate: Callable[[Path], object]) -> RawFile:

@@ -53,6 +53,12 @@ class Settings:
         """facts_parquet (one file per company, from either path) or filings_parquet, on disk or in a bucket."""
         return PartitionStore(f"{(self.partitions_url or str(self.warehouse_dir)).rstrip('/')}/{name}")
 
+    def shared_raw_zone(self) -> PartitionStore | None:
+        """With partitions in a bucket the workers may share no disk, so the raw zone goes there too
+        (raw/ beside the partitions) and raw_dir is each worker's cache; on disk, None."""
+        store = self.partition_store("raw")
+        return None if store.local else store
+
 
 def validate_user_agent(user_agent: str | None) -> str:
     """Live mode must not send a single request without a declared "Name email". The value never
