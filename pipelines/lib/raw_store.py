@@ -114,7 +114,8 @@ class RawStore:
         self.shared = shared  # the bucket's copy of the raw zone, when workers share no disk
 
     def relative(self, url: str) -> str:
-        return url_to_relpath(url).as_posix()
+        """url's key in the bucket: its local path below the raw zone, so the same '..' check holds."""
+        return self.path_for(url).relative_to(self.root).as_posix()
 
     def path_for(self, url: str) -> Path:
         """Where url is stored; a URL whose path climbs out of the raw zone ('..') is refused."""
@@ -192,7 +193,7 @@ class RawStore:
         return path.read_bytes() if path.is_file() else None
 
     def _shared_meta(self, url: str) -> RawMeta | None:
-        content = self.shared.read_bytes(self.relative(url) + ".meta.json") if self.shared else None
+        content = self.shared.read_bytes(_meta_path(Path(self.relative(url))).as_posix()) if self.shared else None
         return RawMeta(**json.loads(content)) if content else None
 
     def _share(self, raw: RawFile) -> RawFile:
@@ -200,7 +201,8 @@ class RawStore:
         if self.shared is not None and (shared := self._shared_meta(raw.meta.url)) != raw.meta:
             if shared is None or shared.sha256 != raw.meta.sha256:
                 self.shared.fs.put_file(str(raw.path), self.shared.path(self.relative(raw.meta.url)))
-            self.shared.write_bytes(self.relative(raw.meta.url) + ".meta.json", _meta_path(raw.path).read_bytes())
+            self.shared.write_bytes(_meta_path(Path(self.relative(raw.meta.url))).as_posix(),
+                                    _meta_path(raw.path).read_bytes())
         return raw
 
     def _take_shared(self, url: str) -> None:
