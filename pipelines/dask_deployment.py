@@ -50,17 +50,13 @@ class DaskStepHandler(StepHandler):
 
     def __init__(self, scheduler: str) -> None:
         self.scheduler = scheduler
-        self._client: Client | None = None
+        # connected now, when the run starts: a wrong address fails the run before a step claims a pool slot
+        self._client = Client(scheduler, set_as_default=False, timeout=60)
         self._tasks: dict[str, Future] = {}
 
     @property
     def name(self) -> str:
         return "DaskStepHandler"
-
-    def client(self) -> Client:
-        if self._client is None:
-            self._client = Client(self.scheduler, set_as_default=False, timeout=60)
-        return self._client
 
     @staticmethod
     def _task(context: StepHandlerContext) -> tuple[str, str]:
@@ -76,7 +72,7 @@ class DaskStepHandler(StepHandler):
             metadata={"Dask task": dg.MetadataValue.text(key)},
         )
         command = list(context.execute_step_args.get_command_args())
-        self._tasks[key] = self.client().submit(run_step, command, key=key, pure=False)
+        self._tasks[key] = self._client.submit(run_step, command, key=key, pure=False)
 
     def check_step_health(self, context: StepHandlerContext) -> CheckStepHealthResult:
         step_key, key = self._task(context)
@@ -116,6 +112,9 @@ def dask_steps(init_context: dg.InitExecutorContext) -> StepDelegatingExecutor:
     return StepDelegatingExecutor(
         DaskStepHandler(scheduler),
         retries=RetryMode.DISABLED,
+        # a step that has started already is not started again: Dask re-runs the task of a worker that
+        # died, while the step's own process may still be running
+        should_verify_step=True,
         max_concurrent=8,
         tag_concurrency_limits=[{"key": SEC_TAG, "limit": 1}],
     )

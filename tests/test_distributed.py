@@ -157,9 +157,10 @@ def test_company_steps_on_a_dask_cluster_then_one_build_publishes_the_local_mart
         run_id, step = record["key"].split("/")
         (compute,) = [window for window in record["startstops"] if window["action"] == "compute"]
         tasks.append((runs[run_id], step, workers[record["worker"]], compute["start"], compute["stop"]))
-    assert sorted((company, step) for company, step, *_ in tasks) == sorted(
-        (company, step) for company in companies
-        for step in ("raw__companyfacts", "staging__companyfacts", "raw__filing_documents", "staging__filing_documents"))
+    # every step ran (the event log; Dask's stream may miss a run's last task when its launcher exits first)
+    steps = {(runs[run_id], step) for run_id in runs for step in step_times(instance, run_id)}
+    assert steps == {(company, step) for company in companies for step in
+                     ("raw__companyfacts", "staging__companyfacts", "raw__filing_documents", "staging__filing_documents")}
     assert {worker for _, _, worker, _, _ in tasks} == {"a", "b"}
     timeline = "\n".join(f"{start - tasks[0][3]:6.2f}-{stop - tasks[0][3]:6.2f} s  worker {worker}  {company} {step}"
                           for company, step, worker, start, stop in sorted(tasks, key=lambda task: task[3]))
@@ -174,7 +175,7 @@ def test_company_steps_on_a_dask_cluster_then_one_build_publishes_the_local_mart
     assert all(stop <= next_start for (_, stop), (next_start, _) in zip(sec_steps, sec_steps[1:])), timeline
     # a company landed by one worker and staged by the other: only the bucket joins them
     where = {(company, step): worker for company, step, worker, _, _ in tasks}
-    assert any(where[company, f"raw__{kind}"] != where[company, f"staging__{kind}"]
+    assert any({where.get((company, f"raw__{kind}")), where.get((company, f"staging__{kind}"))} == {"a", "b"}
                for company in companies for kind in ("companyfacts", "filing_documents")), timeline
 
     # nothing was written to the launcher's or the workers' disks but the workers' raw caches

@@ -91,3 +91,17 @@ def test_the_raw_zone_goes_to_the_bucket_so_a_worker_without_the_disk_can_stage_
     assert any("RawFileCorrupt" in failure and "the shared copy of" in failure for failure in failures), failures
     assert not (tmp_path / "third" / landed).exists()
     assert store.read_bytes("facts_parquet/cik=0001652044/facts.parquet") == stored_facts  # nothing lost
+
+
+def test_a_listing_kept_only_on_disk_is_read_and_shared(bucket_url, tmp_path):
+    """A company's list of landed documents written before the raw zone went to the bucket: read from
+    disk and shared, not taken for 'nothing landed' (which would stage empty filing tables)."""
+    from pipelines.lib.raw_store import RawStore
+
+    shared = PartitionStore(f"{bucket_url}/raw")
+    (tmp_path / "raw" / "filings").mkdir(parents=True)
+    (tmp_path / "raw" / "filings" / "CIK0000789019.json").write_bytes(b'[{"accn": "0000950170-24-087843"}]')
+    store = RawStore(tmp_path / "raw", shared)
+    assert store.read_listing("filings/CIK0000789019.json") == b'[{"accn": "0000950170-24-087843"}]'
+    assert shared.read_bytes("filings/CIK0000789019.json") == b'[{"accn": "0000950170-24-087843"}]'
+    assert store.read_listing("filings/CIK0000320193.json") is None

@@ -186,11 +186,17 @@ class RawStore:
             self.shared.write_bytes(relative, content)
 
     def read_listing(self, relative: str) -> bytes | None:
-        """The shared copy where there is one (another worker may have written it), else the local one."""
-        if self.shared is not None:
-            return self.shared.read_bytes(relative)
+        """The shared copy where there is one (another worker may have written it), else the local one,
+        which is then shared (a listing written before the raw zone went to the bucket)."""
+        if self.shared is not None and (content := self.shared.read_bytes(relative)) is not None:
+            return content
         path = inside(self.root, self.root / relative, relative)
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        content = path.read_bytes()
+        if self.shared is not None:
+            self.shared.write_bytes(relative, content)
+        return content
 
     def _shared_meta(self, url: str) -> RawMeta | None:
         content = self.shared.read_bytes(_meta_path(Path(self.relative(url))).as_posix()) if self.shared else None
