@@ -33,6 +33,7 @@ DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calend
                    "marts.cloud_vs_capex"]
 SCHEMAS = ("marts", "main", "core", "staging")
 LOCAL_INSTANCE_CONFIG = PROJECT_DIR / "deploy" / "local" / "dagster.yaml"
+FOLLOWED = "main.followed_companies"  # the main report, summary, companies and the workbook's charts read it
 
 
 def one_line_errors(command: Callable) -> Callable:
@@ -137,7 +138,7 @@ def refresh(tickers: tuple[str, ...], mode: str | None, wait_seconds: float, reb
 @one_line_errors
 def summary(fmt: str, units: str | None) -> None:
     """Print the followed companies, their latest period and capex intensity."""
-    click.echo(summary_text(WarehouseResource().path(), fmt, units))
+    click.echo(summary_text(require_built(WarehouseResource().path(), FOLLOWED), fmt, units))
 
 
 @main.command()
@@ -261,12 +262,7 @@ def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float |
     if min_revenue is not None and not math.isfinite(min_revenue):
         raise click.ClickException(f"--min-revenue {min_revenue}: give a number of dollars, e.g. 1e9")
     params = {"by": by, "period": period, "sics": sic_codes(sic), "min_revenue": min_revenue}
-    path = WarehouseResource().path()
-    built = query.run(path, "select count(*) as n from information_schema.tables where table_schema = 'marts' "
-                            "and table_name = 'universe_latest'")
-    if not built.n[0]:
-        raise click.ClickException(f"{path} has no marts.universe_latest (built by an older capexwatch): "
-                                   "run `capexwatch refresh`")
+    path = require_built(WarehouseResource().path(), "marts.universe_latest")
     ranked, left_out = screen_lib.split(query.run(path, warehouse.sql_text("reports/screen"), params), top)
     click.echo(query.render(ranked, fmt, units))
     if fmt in ("table", "markdown"):
@@ -287,7 +283,7 @@ def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float |
 @one_line_errors
 def export(fmt: str | None, out: str | None, tables: tuple[str, ...]) -> None:
     """Write tables to a spreadsheet workbook (with charts), CSV files or Parquet files."""
-    path = WarehouseResource().path()
+    path = require_built(WarehouseResource().path(), FOLLOWED)  # the workbook's charts
     conn = query.read_only(path)
     try:
         names = list(dict.fromkeys(resolve_table(conn, table) for table in tables)) or DEFAULT_EXPORTS
@@ -397,7 +393,8 @@ def companies(context: click.Context, fmt: str) -> None:
     """The followed companies: fiscal year end, latest filing and period, what data there is.
     `capexwatch companies remove TICKER|CIK` takes one out."""
     if context.invoked_subcommand is None:
-        click.echo(query.render(query.run(WarehouseResource().path(), warehouse.sql_text("reports/companies")), fmt))
+        path = require_built(WarehouseResource().path(), FOLLOWED)
+        click.echo(query.render(query.run(path, warehouse.sql_text("reports/companies")), fmt))
 
 
 @companies.command("remove")
@@ -497,6 +494,18 @@ def describe_build(record: publish.BuildRecord, warning_rows: bool = True, style
                      + ("; the build was not published:" if outcome.blocking else ", published with a warning:"))
         lines.append(query.render(pd.DataFrame(outcome.rows), style))
     return "\n".join(lines)
+
+
+def require_built(path: Path, *relations: str) -> Path:
+    """A warehouse built by an older capexwatch lacks what a newer command reads: one line saying so."""
+    for relation in relations:
+        schema, _, name = relation.rpartition(".")
+        found = query.run(path, "select count(*) as n from information_schema.tables where table_schema = $schema "
+                                "and table_name = $name", {"schema": schema or "main", "name": name})
+        if not found.n[0]:
+            raise click.ClickException(f"{path} has no {relation} (built by an older capexwatch): "
+                                       "run `capexwatch refresh`")
+    return path
 
 
 def summary_text(path: Path, fmt: str = "text", units: str | None = None) -> str:

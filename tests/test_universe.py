@@ -166,7 +166,7 @@ def test_who_is_building_page_lists_spenders_and_risers(market, tmp_path):
     with duckdb.connect(str(market / "capexwatch.duckdb"), read_only=True) as conn:
         report.write_report(conn, tmp_path / "report", "offline")
     page = (tmp_path / "report" / "who-is-building.html").read_text()
-    assert "CIK 9000000002" in (tmp_path / "report" / "index.html").read_text()
+    assert "CIK 9000000002" not in (tmp_path / "report" / "index.html").read_text()  # the main page: followed only
     exported = run(market, "export", "--out", str(tmp_path / "market.xlsx"))
     assert exported.returncode == 0, exported.stderr
     assert run(market, "summary").returncode == 0
@@ -175,6 +175,42 @@ def test_who_is_building_page_lists_spenders_and_risers(market, tmp_path):
     risers = page.split('id="risers"')[1].split("</table>")[0]
     assert risers.index("90.4%") < risers.index("60.5%")  # Alphabet's capex growth, then NVIDIA's
     assert "6 filers in the warehouse" in page and "reports under IFRS" in page
+
+
+def test_the_main_report_summary_and_companies_list_only_the_followed_companies(tmp_path):
+    """Alphabet followed through its own refresh, six more filers from the archive: the market's
+    pages count seven, the main report, `summary` and `companies` name Alphabet alone."""
+    from pipelines.defs.company_assets import raw_companyfacts, staged_companyfacts
+    from pipelines.defs.filing_assets import raw_filing_documents, staged_filing_documents
+    from pipelines.lib import report
+
+    facts, feeds = write_archives(tmp_path)
+    sec, warehouse_db = offline_resources(tmp_path / "wh")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("company", ["GOOGL"])
+    assert dg.materialize([raw_companyfacts, staged_companyfacts, raw_filing_documents, staged_filing_documents],
+                          partition_key="GOOGL", resources={"sec": sec}, instance=instance).success
+    assert dg.materialize(
+        [bulk_companyfacts, bulk_submissions, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
+        run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(facts)}},
+                            "bulk__submissions": {"config": {"archive": str(feeds)}}}}, instance=instance).success
+    assert rows(tmp_path / "wh", "select cik, ticker from followed_companies") == [("0001652044", "GOOGL")]
+    assert rows(tmp_path / "wh", "select count(*) from marts.universe_latest") == [(7,)]
+    with duckdb.connect(str(tmp_path / "wh" / "capexwatch.duckdb"), read_only=True) as conn:
+        report.write_report(conn, tmp_path / "report", "offline")
+    index = (tmp_path / "report" / "index.html").read_text()
+    assert "GOOGL" in index and "CIK 9000000" not in index
+    assert "7 filers in the warehouse" in (tmp_path / "report" / "who-is-building.html").read_text()
+    for command in ("summary", "companies"):
+        listed = run(tmp_path / "wh", command)
+        assert listed.returncode == 0, listed.stderr
+        assert "GOOGL" in listed.stdout and "9000000" not in listed.stdout and "Filer " not in listed.stdout
+    with duckdb.connect(str(tmp_path / "wh" / "capexwatch.duckdb")) as conn:  # as an older capexwatch left it
+        conn.execute("drop view followed_companies")
+    for command in ("summary", "companies", "export"):
+        refused = run(tmp_path / "wh", command)
+        assert refused.returncode == 1 and "has no main.followed_companies (built by an older capexwatch): run " \
+            "`capexwatch refresh`" in refused.stderr, refused.stderr
 
 
 def test_hyperscalers_are_highlighted_on_the_page(built):

@@ -8,7 +8,8 @@ from pipelines.lib import report
 
 @dg.asset(
     key=["reports", "html_report"],
-    deps=[dg.AssetKey(["marts", "ttm"]), dg.AssetKey(["marts", "annual"]), dg.AssetKey(["core", "metric_values"])],
+    deps=[dg.AssetKey(["marts", "ttm"]), dg.AssetKey(["marts", "annual"]), dg.AssetKey(["core", "metric_values"]),
+          dg.AssetKey(["views", "followed_companies"])],
     group_name="reports",
     kinds={"html"},
     automation_condition=dg.AutomationCondition.eager(),

@@ -45,6 +45,7 @@ SQL_TABLES: dict[str, list[str]] = {
     "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
     "views/cash_conversion": ["marts/ttm"],
     "views/hyperscaler_totals": ["marts/calendar_totals"],
+    "views/followed_companies": ["core/facts", "core/filings"],
 }
 
 

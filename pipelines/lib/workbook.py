@@ -104,9 +104,14 @@ def add_charts(book: Workbook, conn: duckdb.DuckDBPyConnection) -> None:
         for offset, row in enumerate(frame.itertuples(index=False), start=1):
             for col, value in enumerate(row):
                 write_cell(data, start + offset, col, value, None, None)
-    charts.insert_chart("A1", intensity_chart(book, blocks["intensity"], len(intensity.columns) - len(BANDS)))
-    charts.insert_chart("A23", ttm_fcf_chart(book, blocks["fcf"]))
-    charts.insert_chart("A45", capex_vs_ocf_chart(book, blocks["capex_ocf"]))
+    placed = (("A1", "intensity", lambda: intensity_chart(book, blocks["intensity"], len(intensity.columns) - len(BANDS))),
+              ("A23", "fcf", lambda: ttm_fcf_chart(book, blocks["fcf"])),
+              ("A45", "capex_ocf", lambda: capex_vs_ocf_chart(book, blocks["capex_ocf"])))
+    for anchor, block, chart in placed:
+        if blocks[block][1].empty:  # the charts cover the followed companies; the bulk archive's filers have none
+            charts.write(anchor, "No followed company has figures for this chart.")
+        else:
+            charts.insert_chart(anchor, chart())
 
 
 def _series_ref(start: int, rows: int, col: int) -> list:

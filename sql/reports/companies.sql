@@ -44,4 +44,5 @@ left join latest_filing as f on f.cik = c.cik
 left join coverage as q on q.cik = c.cik
 left join years as y on y.cik = c.cik
 left join documents as d on d.cik = c.cik
+where c.cik in (select cik from followed_companies)  -- not the bulk archive's other filers
 order by c.ticker

@@ -46,4 +46,5 @@ from core.companies as c
 left join filings as f using (cik)
 left join latest_quarter as q using (cik)
 left join latest_year as y using (cik)
+where c.cik in (select cik from followed_companies)  -- not the bulk archive's other filers
 order by coalesce(q.period_end, y.period_end) is null, c.ticker

@@ -37,4 +37,5 @@ from core.companies as c
 left join core.company_reference as r on r.cik = c.cik and r.ticker = c.ticker
 left join latest_year as y on y.cik = c.cik
 left join latest_ttm as t on t.cik = c.cik
+where c.cik in (select cik from followed_companies)  -- not the bulk archive's other filers
 order by hyperscaler desc, c.ticker
