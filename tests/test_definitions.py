@@ -36,6 +36,8 @@ EXPECTED_GRAPH = {
     "core/fiscal_year_reconciliation": {"core/base_metric_values", "core/metric_spans"},
     "core/metric_values": {"core/base_metric_values", "core/reported_measures", "core/filings", "core/fiscal_years"},
     "core/metrics_wide": {"core/metric_values", "core/facts"},
+    "core/unplaced_metric_facts": {"core/concept_map", "staging/periodic_facts", "core/span_facts", "core/facts",
+                                   "core/filing_facts"},
     "marts/quarterly": {"core/metrics_wide"},
     "marts/annual": {"core/metrics_wide"},
     "marts/ttm": {"core/metrics_wide"},
@@ -52,8 +54,9 @@ EXPECTED_GRAPH = {
     "bulk/companyfacts": set(),
     "bulk/submissions": set(),
     "core/filer_profiles": {"staging/filing_documents", "bulk/submissions"},
-    "marts/universe_latest": {"marts/annual", "marts/ttm", "marts/quarterly", "core/facts", "core/filer_profiles",
-                              "core/company_reference"},
+    "core/reporting_basis": {"core/facts"},
+    "marts/universe_latest": {"marts/annual", "marts/ttm", "marts/quarterly", "core/reporting_basis",
+                              "core/filer_profiles", "core/company_reference"},
     "marts/universe_history": {"marts/ttm", "marts/universe_latest"},
 }
 

@@ -35,6 +35,11 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
     assert quarterly.metadata["preview"].value.splitlines()[2].startswith("| NVDA")
     assert "2026-04-26" in quarterly.metadata["preview"].value.splitlines()[2]
     assert quarterly.metadata["latest capex_intensity NVDA"].value == pytest.approx(1_757 / 81_615)
+    # a view is neither counted nor previewed: that would run it over every fact of the market
+    periodic = next(e.materialization for e in build.get_asset_materialization_events()
+                    if e.asset_key == dg.AssetKey(["staging", "periodic_facts"]))
+    assert {key: value.value for key, value in periodic.metadata.items()} == {
+        "table": "staging.periodic_facts", "view": True}
     with duckdb.connect(str(warehouse_db.path()), read_only=True) as conn:
         # NVIDIA fiscal 2025 (ended 26 January 2025): revenue $130,497M, capex $3,236M
         row = conn.execute("select revenue, capex from marts.annual where ticker = 'NVDA' and fiscal_year = 2025").fetchone()

@@ -31,6 +31,8 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/fiscal_year_reconciliation": ["core/base_metric_values", "core/metric_spans"],
     "core/metric_values": ["core/base_metric_values", "core/reported_measures", "core/filings", "core/fiscal_years"],
     "core/metrics_wide": ["core/metric_values", "core/facts"],
+    "core/unplaced_metric_facts": ["core/concept_map", "staging/periodic_facts", "core/span_facts", "core/facts",
+                                   "core/filing_facts"],
     "marts/quarterly": ["core/metrics_wide"],
     "marts/annual": ["core/metrics_wide"],
     "marts/ttm": ["core/metrics_wide"],
@@ -39,8 +41,9 @@ SQL_TABLES: dict[str, list[str]] = {
     "core/cloud_segments": [],
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
-    "marts/universe_latest": ["marts/annual", "marts/ttm", "marts/quarterly", "core/facts", "core/filer_profiles",
-                              "core/company_reference"],
+    "core/reporting_basis": ["core/facts"],
+    "marts/universe_latest": ["marts/annual", "marts/ttm", "marts/quarterly", "core/reporting_basis",
+                              "core/filer_profiles", "core/company_reference"],
     "marts/universe_history": ["marts/ttm", "marts/universe_latest"],
     "views/capex_intensity": ["marts/quarterly", "marts/ttm"],
     "views/cash_conversion": ["marts/ttm"],
@@ -97,8 +100,11 @@ def stopwatch(seconds: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
-    """Row count, the newest rows as a preview, and each company's latest headline metrics, which
-    the Dagster UI plots across materializations."""
+    """Row count, the newest rows as a preview, and each followed company's latest headline metrics,
+    which the Dagster UI plots across materializations. A view gets neither count nor preview: both would
+    run it (staging.periodic_facts over every fact: half of this step's time for the whole market)."""
+    if _is_view(conn, table):
+        return {"table": table, "view": True}
     columns = [row[0] for row in conn.execute(f"describe {table}").fetchall()]
     order = " order by period_end desc nulls last" if "period_end" in columns else ""
     metadata: dict[str, object] = {
@@ -106,12 +112,18 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, obj
         "table": table,
         "preview": dg.MetadataValue.md(conn.execute(f"select * from {table}{order} limit 5").df().to_markdown(index=False)),
     }
-    for metric in [m for m in HEADLINE_METRICS if {"ticker", "period_end", m} <= set(columns)]:
-        latest = conn.execute(
-            f"select ticker, arg_max({metric}, period_end) from {table} where {metric} is not null group by ticker"
-        ).fetchall()
+    for metric in [m for m in HEADLINE_METRICS if {"cik", "ticker", "period_end", m} <= set(columns)]:
+        latest = conn.execute(  # the followed companies only: a bulk archive's thousands of filers are for SQL
+            f"select ticker, arg_max({metric}, period_end) from {table} where {metric} is not null "
+            "and cik in (select cik from main.followed_companies) group by ticker").fetchall()
         metadata.update({f"latest {metric} {ticker}": float(value) for ticker, value in latest if ticker})
     return metadata
+
+
+def _is_view(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(conn.execute("select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+                             [schema, name]).fetchone()[0])
 
 
 def table_spec(name: str, deps: list[str]) -> dg.AssetSpec:

@@ -1,6 +1,6 @@
 """The per-company part of the build, run batch by batch of companies.
 
-Every table from staging.periodic_facts to core.metrics_wide is computed company by company (each row
+Every table from staging.periodic_facts to core.metrics_wide (and the facts they leave out) is computed company by company (each row
 depends on its own company's facts and the shared concept map only). Built for the whole market in one
 statement, their largest steps hash tens of millions of facts at once and grow faster than the data;
 built here for a batch of companies at a time, in an in-memory database that sees only those companies'
@@ -24,7 +24,8 @@ from pipelines.lib import warehouse
 CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
-    "core/fiscal_year_reconciliation", "core/metric_values", "core/metrics_wide",
+    "core/fiscal_year_reconciliation", "core/metric_values", "core/metrics_wide", "core/unplaced_metric_facts",
+    "core/reporting_basis",
 )
 # Tables the chain reads, seen by a batch through its companies only.
 COMPANY_INPUTS = ("core.facts", "core.filing_facts", "core.filings", "core.reported_measures", "core.companies")

@@ -1,32 +1,6 @@
 -- check: facts of a metric's candidate concepts that the period math cannot use: a unit other than
 -- USD, or a period that is not a fiscal quarter, half-year, nine months or year of the company.
--- returns them with the reason (a warning: the figure is left out, not guessed at).
-with candidates as (
-    select distinct coalesce(m.cik, f.cik) as cik, m.metric, m.taxonomy, m.tag, m.kind
-    from core.concept_map as m
-    -- every company with facts (a cheaper list than the periodic facts' own, and no shorter)
-    cross join (select distinct cik from core.facts union select distinct cik from core.filing_facts) as f
-    where m.cik is null or m.cik = f.cik
-),
-
-facts as (
-    select k.metric, k.kind, f.*
-    from staging.periodic_facts as f
-    inner join candidates as k using (cik, taxonomy, tag)
-    where f.segment = ''
-)
-
-select cik, metric, taxonomy, tag, unit, period_start, period_end, duration_days, value, accn,
-       case
-           when unit <> 'USD' then 'unit ' || unit || ' where USD is expected'
-           when duration_days between 80 and 100 then 'a three-month period that is none of the company''s fiscal '
-               || 'quarters as its 10-Q year-to-date periods delimit them'
-           else 'period of ' || duration_days || ' days: not a fiscal quarter, half-year, nine months or year'
-       end as reason
-from facts
-where unit <> 'USD'
-   or (kind = 'flow' and not exists (
-        select 1 from core.span_facts as s
-        where s.cik = facts.cik and s.taxonomy = facts.taxonomy and s.tag = facts.tag and s.segment = ''
-          and s.period_end = facts.period_end and s.period_start = facts.period_start))
+-- returns them with the reason (a warning: the figure is left out, not guessed at; core.unplaced_metric_facts).
+select cik, metric, taxonomy, tag, unit, period_start, period_end, duration_days, value, accn, reason
+from core.unplaced_metric_facts
 order by cik, metric, period_end

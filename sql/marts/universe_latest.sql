@@ -5,32 +5,8 @@
 -- IFRS or in a currency other than US dollars gets that reason and no figures, never a stray USD fact.
 -- grain: cik; amounts in USD, ratios as fractions
 create or replace table marts.universe_latest as
-with reporting as (
-    -- the filer's accounting basis: its us-gaap and ifrs-full facts, and the currency most of them are in
-    select
-        cik,
-        count(*) filter (where taxonomy = 'us-gaap') as us_gaap_facts,
-        count(*) filter (where taxonomy = 'ifrs-full') as ifrs_facts,
-        mode(unit) filter (where taxonomy in ('us-gaap', 'ifrs-full') and regexp_full_match(unit, '[A-Z]{3}'))
-            as currency
-    from core.facts
-    group by cik
-),
-
-basis as (
-    select
-        cik,
-        case
-            when ifrs_facts > us_gaap_facts then 'IFRS, ' || coalesce(currency, 'no currency')
-            when us_gaap_facts > 0 then 'US GAAP, ' || coalesce(currency, 'no currency')
-        end as reporting,
-        case
-            when ifrs_facts > us_gaap_facts then 'reports under IFRS (ifrs-full) in ' || coalesce(currency, 'no currency')
-                || ': capexwatch reads US GAAP concepts'
-            when currency is not null and currency <> 'USD' then 'reports in ' || currency
-                || ', not US dollars: left out rather than mixed with dollar figures'
-        end as basis_reason
-    from reporting
+with basis as (
+    select cik, reporting, basis_reason from core.reporting_basis
 ),
 
 latest_year as (

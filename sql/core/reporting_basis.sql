@@ -1,0 +1,30 @@
+-- core.reporting_basis: each filer's accounting basis from its own facts: how many are us-gaap and how many
+-- ifrs-full, the currency most of them are in, and the reason its figures are left out of the market's
+-- screens when it reports under IFRS or in a currency other than US dollars. Built company by company
+-- with the chain, so that marts.universe_latest need not read every fact of the market again.
+-- grain: cik (filers with facts)
+create or replace table core.reporting_basis as
+with reporting as (
+    select
+        cik,
+        count(*) filter (where taxonomy = 'us-gaap') as us_gaap_facts,
+        count(*) filter (where taxonomy = 'ifrs-full') as ifrs_facts,
+        mode(unit) filter (where taxonomy in ('us-gaap', 'ifrs-full') and regexp_full_match(unit, '[A-Z]{3}'))
+            as currency
+    from core.facts
+    group by cik
+)
+
+select
+    cik, us_gaap_facts, ifrs_facts, currency,
+    case
+        when ifrs_facts > us_gaap_facts then 'IFRS, ' || coalesce(currency, 'no currency')
+        when us_gaap_facts > 0 then 'US GAAP, ' || coalesce(currency, 'no currency')
+    end as reporting,
+    case
+        when ifrs_facts > us_gaap_facts then 'reports under IFRS (ifrs-full) in ' || coalesce(currency, 'no currency')
+            || ': capexwatch reads US GAAP concepts'
+        when currency is not null and currency <> 'USD' then 'reports in ' || currency
+            || ', not US dollars: left out rather than mixed with dollar figures'
+    end as basis_reason
+from reporting
