@@ -111,8 +111,8 @@ def nightly_job(archive: Path, work: Path, workers: int) -> dict:
         "seconds": seconds,
         "partitions": steps["bulk__companyfacts"].event_specific_data.duration_ms / 1000,
         "processed": events[("bulk", "companyfacts")]["processed"].value,
-        **{key: build[key].value for key in ("seconds_load", "seconds_tables", "seconds_metadata", "seconds_checks",
-                                             "companies_rebuilt")},
+        **{key: build[key].value for key in ("seconds_load", "seconds_tables", "seconds_company_tables",
+                                             "seconds_metadata", "seconds_checks", "companies_rebuilt")},
         "facts": events[("core", "facts")]["dagster/row_count"].value,
     }
 
@@ -160,6 +160,13 @@ def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) 
             "flatten": flatten_seconds, "edgartools": theirs, **ours}
 
 
+def rerun_stages(r: dict) -> str:
+    rerun = r["rerun"]
+    stages = [rerun["partitions"], rerun["seconds_load"], rerun["seconds_company_tables"],
+              rerun["seconds_tables"] - rerun["seconds_company_tables"], rerun["seconds_metadata"] + rerun["seconds_checks"]]
+    return " / ".join(f"{seconds:,.1f}" for seconds in [*stages, rerun["seconds"] - sum(stages)]) + " s"
+
+
 def report(runs: list[dict], workers: int) -> None:
     first = runs[0]
     print(f"{dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -192,6 +199,8 @@ def report(runs: list[dict], workers: int) -> None:
     row("re-run, 1 % of companies changed, end to end",
         lambda r: f"{r['rerun']['seconds']:,.1f} s ({r['rerun']['seconds'] / r['full']['seconds']:.0%} of a full run; "
                   f"{r['rerun']['processed']} ingested, {r['rerun']['companies_rebuilt']} rebuilt)")
+    row("re-run by stage: partitions / load / per-company tables / whole-market tables (marts) / metadata + "
+        "checks / the rest (Dagster, private copy, publication)", rerun_stages)
     row("peak memory: main process (build included) / largest worker",
         lambda r: f"{r['main_kb'] / 1024:,.0f} MB / {r['worker_kb'] / 1024:,.0f} MB")
     if all(r["edgartools"] for r in runs):

@@ -75,16 +75,19 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
 
 
 def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
-                 log: Callable[[str], None] = lambda message: None) -> tuple[str, int]:
+                 log: Callable[[str], None] = lambda message: None,
+                 seconds: dict[str, float] | None = None) -> tuple[str, int]:
     """Every SQL table in build order, the per-company ones batch by batch of companies: only the rows
     of the changed companies when the published tables were built from the same SQL and concept map,
-    else all. Returns the digest of those inputs (for main.build_info) and how many companies were built."""
+    else all. Returns the digest of those inputs (for main.build_info) and how many companies were built;
+    seconds gets the time of the per-company tables."""
     digest, rebuilt = "", 0
     for name in SQL_TABLES:
         if name == company_batches.CHAIN[0]:
             digest = company_batches.inputs_digest(conn)
             same_inputs = company_batches.built_from(conn) == digest
-            rebuilt = company_batches.build(conn, changed if same_inputs else None, log=log)
+            with stopwatch({} if seconds is None else seconds, "seconds_company_tables"):
+                rebuilt = company_batches.build(conn, changed if same_inputs else None, log=log)
         elif name not in company_batches.CHAIN:
             if name in PREPARE:
                 PREPARE[name](conn)
@@ -196,7 +199,8 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
             counts = filing_partitions.load(conn, filings_store, removed)
             filer_profiles.load(conn, filings_store, removed)
         with stopwatch(seconds, "seconds_tables"):
-            build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed), log=context.log.info)
+            build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed), log=context.log.info,
+                                                                seconds=seconds)
         with stopwatch(seconds, "seconds_metadata"):
             metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
             metadata.update({("core", table): table_metadata(conn, f"core.{table}")
