@@ -55,6 +55,8 @@ EXPECTED_GRAPH = {
     "bulk/submissions": set(),
     "core/filer_profiles": {"staging/filing_documents", "bulk/submissions"},
     "core/reporting_basis": {"core/facts"},
+    "core/useful_lives": {"core/filing_facts", "core/filings"},
+    "core/useful_life_changes": {"core/useful_lives", "core/filings"},
     "marts/universe_latest": {"marts/annual", "marts/ttm", "marts/quarterly", "core/reporting_basis",
                               "core/filer_profiles", "core/company_reference"},
     "marts/universe_history": {"marts/ttm", "marts/universe_latest"},

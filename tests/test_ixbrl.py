@@ -163,3 +163,48 @@ def test_real_rounded_duplicates_resolve_to_the_table_figure():
     row = facts[(facts.concept == "us-gaap:UnrecognizedTaxBenefits") & (facts.period_end == "2023-09-30")]
     assert list(row.value) == [19_454_000_000]
     assert parsed.warnings == []
+
+
+@pytest.mark.parametrize("text, fmt, years", [
+    ("P5Y6M", None, 5.5),             # ISO 8601, as hidden facts and instance documents give it
+    ("P18M", None, 1.5),
+    ("5.5", "ixt-sec:duryear", 5.5),  # Meta's servers from 2025
+    ("18", "ixt-sec:durmonth", 1.5),
+    ("six years", "ixt-sec:durwordsen", 6),  # Alphabet's servers and network equipment
+    ("Five years", "ixt-sec:durwordsen", 5),
+    ("one year and six months", "ixt-sec:durwordsen", 1.5),
+    ("thirty years", "ixt-sec:durwordsen", 30),
+])
+def test_useful_lives_are_read_in_years_whatever_their_display(text, fmt, years):
+    assert ixbrl.parse_duration_years(text, fmt) == pytest.approx(years)
+
+
+@pytest.mark.parametrize("text, fmt, message", [
+    ("P", None, "cannot read 'P' as an ISO 8601 duration"),
+    ("5 years", None, "cannot read '5 years' as an ISO 8601 duration"),
+    ("six", "ixt-sec:durwordsen", "cannot read 'six' as a duration"),  # the unit outside the tag
+    ("many years", "ixt-sec:durwordsen", "cannot read 'many"),
+    ("5", "ixt:num-dot-decimal", "unsupported duration format"),
+])
+def test_unreadable_durations_name_the_text(text, fmt, message):
+    with pytest.raises(ValueError, match=message):
+        ixbrl.parse_duration_years(text, fmt)
+
+
+def test_useful_lives_of_a_real_filing_by_asset_class():
+    """Alphabet's 10-K for 2024 states its lives in three displays (hidden ISO 8601, years as a number,
+    years in words); each becomes a fact in years on its asset class and range member."""
+    content = (ARCHIVES / "1652044/000165204425000014/goog-20241231.htm").read_bytes()
+    facts = ixbrl.parse(content).facts
+    lives = facts[facts.unit == "years"]
+    by_class = {(dict(zip(r.dimension_axes, r.dimension_members)).get("us-gaap:PropertyPlantAndEquipmentByTypeAxis"),
+                 dict(zip(r.dimension_axes, r.dimension_members)).get("srt:RangeAxis")): r.value
+                for r in lives.itertuples()}
+    assert by_class == {
+        ("goog:ServersAndNetworkEquipmentMember", None): 6,
+        ("goog:DataCenterAndOfficeBuildingsMember", "srt:MinimumMember"): 7,
+        ("goog:DataCenterAndOfficeBuildingsMember", "srt:MaximumMember"): 40,
+        ("goog:CorporateAndOtherAssetsMember", "srt:MinimumMember"): 2,
+        ("goog:CorporateAndOtherAssetsMember", "srt:MaximumMember"): 25,
+    }
+    assert set(lives.tag) == {"PropertyPlantAndEquipmentUsefulLife"} and set(lives.period_end) == {"2024-12-31"}

@@ -118,3 +118,10 @@ def test_every_table_equals_the_build_before_the_bulk_optimisation(db):
     reference = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())["tables"]
     now = warehouse.fingerprint(db)
     assert {table: list(now.get(table, ())) for table in reference} == reference
+
+
+def test_the_numeric_facts_of_the_documents_are_those_before_useful_lives_were_read(db):
+    """Reading the useful lives (issue 15) adds facts in years to core.filing_facts; every other fact is
+    the one the build before the bulk optimisation stored."""
+    before = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())["numeric_filing_facts"]
+    assert list(warehouse.fingerprint_of(db, "core.filing_facts", before["where"])) == before["fingerprint"]

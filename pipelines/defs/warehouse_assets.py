@@ -42,6 +42,8 @@ SQL_TABLES: dict[str, list[str]] = {
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
     "core/reporting_basis": ["core/facts"],
+    "core/useful_lives": ["core/filing_facts", "core/filings"],
+    "core/useful_life_changes": ["core/useful_lives", "core/filings"],
     "marts/universe_latest": ["marts/annual", "marts/ttm", "marts/quarterly", "core/reporting_basis",
                               "core/filer_profiles", "core/company_reference"],
     "marts/universe_history": ["marts/ttm", "marts/universe_latest"],

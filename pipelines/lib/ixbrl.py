@@ -1,4 +1,5 @@
-"""Inline XBRL (iXBRL) parser: every numeric fact of a 10-K/10-Q document with its context.
+"""Inline XBRL (iXBRL) parser: every numeric fact of a 10-K/10-Q document with its context, and the
+useful lives of property and equipment (duration facts), in years.
 
 companyfacts leaves out dimensional facts (segments) and company-extension concepts; the
 filing document has them. Each ix:nonFraction is resolved against its xbrli:context
@@ -36,6 +37,17 @@ _WORDS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
     "ninety": 90,
 }
+
+
+# Duration facts (xbrli:durationItemType, shown in ix:nonNumeric) read as numbers: the useful lives of
+# property and equipment, by asset class, which the depreciation outlook needs. In years, unit 'years'.
+DURATION_CONCEPTS = frozenset({
+    "us-gaap:PropertyPlantAndEquipmentUsefulLife", "us-gaap:PropertyPlantAndEquipmentUsefulLifeMinimum",
+    "us-gaap:PropertyPlantAndEquipmentUsefulLifeMaximum",
+})
+DURATION_UNIT = "years"
+_ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?")
+_PER_YEAR = {"year": 1.0, "month": 12.0, "week": 365.25 / 7, "day": 365.25}
 
 
 class NoInlineXbrl(ValueError):
@@ -134,6 +146,16 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
            if el.get("name") in DEI}
     best: dict[tuple, tuple] = {}
     problems = []
+    for element in soup.find_all("ix:nonnumeric"):
+        if element.get("name") in DURATION_CONCEPTS:
+            try:
+                context = context_of(element.get("contextref"), contexts)
+                years = parse_duration_years(element.get_text(), element.get("format"))
+                row = fact_row(element["name"], years, context, DURATION_UNIT, None, element.get("id"))
+            except ValueError as exc:
+                problems.append(f"{name} {element.get('id', '?')} {element['name']}: {exc}")
+                continue
+            keep_more_precise(best, row, name, problems)
     for element in numeric:
         try:
             context, unit = resolve(element.get("contextref"), element.get("unitref"), contexts, units)
@@ -176,15 +198,53 @@ def _more_precise(kept: tuple | None, new: tuple, name: str, problems: list[str]
 def resolve(context_ref: str | None, unit_ref: str | None, contexts: dict[str, Context | str],
             units: dict[str, str]) -> tuple[Context, str]:
     """A fact's context and unit from their ids; an unknown or malformed one is the fact's error."""
+    context = context_of(context_ref, contexts)
+    unit = units.get(unit_ref or "")
+    if unit is None:
+        raise ValueError(f"unit {unit_ref!r} does not resolve")
+    return context, unit
+
+
+def context_of(context_ref: str | None, contexts: dict[str, Context | str]) -> Context:
     context = contexts.get(context_ref or "")
     if context is None:
         raise ValueError(f"context {context_ref!r} does not resolve")
     if isinstance(context, str):
         raise ValueError(f"context {context_ref!r} is malformed: {context}")
-    unit = units.get(unit_ref or "")
-    if unit is None:
-        raise ValueError(f"unit {unit_ref!r} does not resolve")
-    return context, unit
+    return context
+
+
+def parse_duration_years(text: str, fmt: str | None) -> float:
+    """A duration as a filing shows it -> years: ISO 8601 without a format ('P5Y6M': hidden facts and
+    instance documents), a number in the unit its ixt-sec format names ('5.5' duryear, '18' durmonth),
+    or English words with their units ('six years', 'one year and six months': durwordsen)."""
+    raw = " ".join(text.split())
+    local = (fmt or "").split(":")[-1].replace("-", "")
+    if not fmt:
+        match = _ISO_DURATION.fullmatch(raw)
+        if not match or not any(match.groups()):
+            raise ValueError(f"cannot read {raw[:40]!r} as an ISO 8601 duration")
+        return sum(float(part or 0) / per_year for part, per_year in zip(match.groups(), _PER_YEAR.values()))
+    if local in ("duryear", "durmonth", "durweek", "durday"):
+        return float(_grouped(raw, "numdotdecimal", fmt)) / _PER_YEAR[local.removeprefix("dur")]
+    if local == "durwordsen":
+        return _duration_words(raw, fmt)
+    raise ValueError(f"unsupported duration format {fmt!r}")
+
+
+def _duration_words(raw: str, fmt: str | None) -> float:
+    """'one year and six months' -> 1.5: number words, each run closed by its unit."""
+    years, number = 0.0, []
+    for word in re.split(r"[\s,-]+", raw.lower().strip(" .")):
+        unit = word.removesuffix("s")
+        if unit in _PER_YEAR and number:
+            years += _words_to_int(" ".join(number), fmt) / _PER_YEAR[unit]
+            number = []
+        elif word != "and":
+            number.append(word)
+    if number or years == 0:
+        raise ValueError(f"cannot read {raw[:40]!r} as a duration ({fmt})")
+    return years
 
 
 def fact_row(concept: str, value: float | None, context: Context, unit: str, decimals: str | None,

@@ -53,16 +53,17 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
         "select table_schema || '.' || table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and table_schema in ('core', 'marts') order by 1"
     ).fetchall()
-    result = {}
-    for (table,) in tables:
-        columns = [c for (c,) in conn.execute("select column_name from information_schema.columns "
-                                              "where table_schema || '.' || table_name = ?", [table]).fetchall()
-                   if c not in VOLATILE_COLUMNS]
-        rows, digest = conn.execute(
-            f"select count(*), coalesce(sum(hash({', '.join(columns)})), 0) from {table}"
-        ).fetchone()
-        result[table] = (rows, int(digest))
-    return result
+    return {table: fingerprint_of(conn, table) for (table,) in tables}
+
+
+def fingerprint_of(conn: duckdb.DuckDBPyConnection, table: str, where: str = "true") -> tuple[int, int]:
+    """One table's fingerprint, of the rows where holds."""
+    columns = [c for (c,) in conn.execute("select column_name from information_schema.columns "
+                                          "where table_schema || '.' || table_name = ?", [table]).fetchall()
+               if c not in VOLATILE_COLUMNS]
+    rows, digest = conn.execute(
+        f"select count(*), coalesce(sum(hash({', '.join(columns)})), 0) from {table} where {where}").fetchone()
+    return rows, int(digest)
 
 
 def is_lock_error(exc: Exception) -> bool:

@@ -16,8 +16,9 @@ import pandas as pd
 from lxml import etree
 
 from pipelines.lib.ixbrl import (
-    DEI, FACT_COLUMNS, Context, NoInlineXbrl, NotTheExpectedDocument, ParsedDocument, TruncatedDocument,
-    context_or_error, fact_row, keep_more_precise, make_context, resolve,
+    DEI, DURATION_CONCEPTS, DURATION_UNIT, FACT_COLUMNS, Context, NoInlineXbrl, NotTheExpectedDocument,
+    ParsedDocument, TruncatedDocument, context_of, context_or_error, fact_row, keep_more_precise, make_context,
+    parse_duration_years, resolve,
 )
 
 XBRLI = "{http://www.xbrl.org/2003/instance}"
@@ -74,15 +75,19 @@ def parse(content: bytes, name: str = "document") -> ParsedDocument:
         if not isinstance(element.tag, str) or element.get("contextRef") is None:
             continue  # contexts, units, schema and footnote links
         concept = _concept(element)
-        if element.get("unitRef") is None:
+        if element.get("unitRef") is None and concept not in DURATION_CONCEPTS:
             if concept in DEI:
                 dei[concept] = " ".join((element.text or "").split())
             continue
         try:
-            context, unit = resolve(element.get("contextRef"), element.get("unitRef"), contexts, units)
             if len(element):
                 raise ValueError("a numeric fact with child elements")
-            value = None if element.get(_XSI_NIL) in ("true", "1") else parse_number(element.text or "")
+            if concept in DURATION_CONCEPTS:  # an xs:duration such as P5Y, in years
+                context, unit = context_of(element.get("contextRef"), contexts), DURATION_UNIT
+                value = parse_duration_years(element.text or "", None)
+            else:
+                context, unit = resolve(element.get("contextRef"), element.get("unitRef"), contexts, units)
+                value = None if element.get(_XSI_NIL) in ("true", "1") else parse_number(element.text or "")
             keep_more_precise(best, fact_row(concept, value, context, unit, element.get("decimals"), element.get("id")),
                               name, problems)
         except ValueError as exc:

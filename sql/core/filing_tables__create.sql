@@ -28,7 +28,7 @@ create table if not exists core.filing_facts (
     prefix varchar not null,      -- us-gaap, dei, srt, or the company's own (amzn, goog, ...)
     tag varchar not null,
     value double,
-    unit varchar not null,        -- USD, shares, USD/shares, pure, ...
+    unit varchar not null,        -- USD, shares, USD/shares, pure, ...; years for a useful life (a duration fact)
     period_start date,            -- null for instants
     period_end date not null,
     duration_days integer,
