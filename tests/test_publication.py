@@ -247,3 +247,21 @@ def test_a_rebuild_of_a_damaged_file_that_fails_leaves_it_where_it_was(tmp_path,
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select * from main.whole").fetchall() == [(1,)]
 
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_the_private_copy_is_the_published_file_byte_for_byte(tmp_path, monkeypatch, kernel_copy):
+    """The copy is made in the kernel (copy_file_range) where it can be, else through Python: the same
+    bytes either way, whatever position the locked handle is at."""
+    published = tmp_path / "capexwatch.duckdb"
+    content = os.urandom(3 * (1 << 20) + 12_345)  # more than one chunk of the Python copy, not a round size
+    published.write_bytes(content)
+    if not kernel_copy:
+        def refused(*args):
+            raise OSError(95, "Operation not supported")
+        monkeypatch.setattr(publish.os, "copy_file_range", refused)
+    copy = tmp_path / ".capexwatch.duckdb.building"
+    with published.open("rb") as source:
+        source.read(100)
+        publish._copy_published(source, published, copy)
+    assert copy.read_bytes() == content
