@@ -30,7 +30,7 @@ from pipelines.lib.sec_client import SecError
 from pipelines.lib.settings import PROJECT_DIR, ConfigError
 
 DEFAULT_EXPORTS = ["marts.quarterly", "marts.annual", "marts.ttm", "marts.calendar_totals", "marts.segments",
-                   "marts.cloud_vs_capex"]
+                   "marts.cloud_vs_capex", "marts.depreciation_outlook"]
 SCHEMAS = ("marts", "main", "core", "staging")
 LOCAL_INSTANCE_CONFIG = PROJECT_DIR / "deploy" / "local" / "dagster.yaml"
 FOLLOWED = "main.followed_companies"  # the main report, summary, companies and the workbook's charts read it
@@ -269,6 +269,38 @@ def screen(by: str, period: str, top: int, sic: str | None, min_revenue: float |
         named = "; ".join(f"{row.filers} {row.left_out}" for row in left_out.itertuples())
         click.echo(f"\n{query.counted(len(ranked), 'filer')} shown by {by} ({period})"
                    + (f"; not ranked: {named}" if named else ""))
+
+
+OUTLOOK_COLUMNS = ["scenario", "quarter", "projected_da", "locked_in_da", "projected_ttm_da", "da_to_ttm_revenue",
+                   "da_increase_to_operating_income"]
+
+
+@main.command()
+@click.argument("company")
+@click.option("--format", "fmt", type=click.Choice(query.FORMATS), default="table", show_default=True)
+@click.option("--units", type=click.Choice(list(query.UNITS)), default=None,
+              help="Amounts in USD billions or millions (table and markdown).")
+@one_line_errors
+def outlook(company: str, fmt: str, units: str | None) -> None:
+    """The depreciation outlook of one followed company (ticker or CIK): the next 12 quarters of D&A
+    under each scenario, the part already locked in by past capex, and what it does to TTM revenue and
+    operating income (marts.depreciation_outlook); or why the company is not projected."""
+    path = require_built(WarehouseResource().path(), "marts.depreciation_outlook")
+    rows = query.run(path, warehouse.sql_text("reports/outlook"), {"company": company})
+    if rows.empty:
+        raise click.ClickException(f"{company}: not a followed company of this warehouse (`capexwatch companies` "
+                                   "lists them)")
+    first = rows.iloc[0]
+    if pd.notna(first.reason):
+        click.echo(f"{first.ticker or first.cik}: not projected: {first.reason}")
+        return
+    if fmt in ("csv", "json"):
+        click.echo(query.render(rows.drop(columns="reason"), fmt, units))
+        return
+    click.echo(f"{first.ticker or first.cik}: {first.lives_source}; fitted: "
+               f"{query.counted(int(first.lag_quarters), 'quarter')} from capex to service, {first.short_share:.0%} "
+               f"short-lived, {first.fit_mape:.1%} from the reported D&A of the last 12 quarters\n")
+    click.echo(query.render(rows[OUTLOOK_COLUMNS], fmt, units))
 
 
 @main.command()

@@ -110,7 +110,7 @@ def test_export_workbook_has_formats_sources_and_native_charts(refreshed, tmp_pa
     assert result.returncode == 0 and result.stdout.strip() == f"wrote {out}"
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Charts", "chart_data", "quarterly", "annual", "ttm", "calendar_totals", "segments",
-                               "cloud_vs_capex", "Sources", "Definitions"]
+                               "cloud_vs_capex", "depreciation_outlook", "Sources", "Definitions"]
     sheet = book["annual"]
     header = [cell.value for cell in sheet[1]]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
@@ -143,10 +143,19 @@ def test_export_workbook_has_formats_sources_and_native_charts(refreshed, tmp_pa
     assert sorted(titles) == [
         "Capex against operating cash flow, latest twelve months per company",
         "Capex intensity (capex / revenue, trailing 12 months) by calendar quarter",
+        "Capex today, depreciation tomorrow: AAPL",
+        "Capex today, depreciation tomorrow: GOOGL",
         "Free cash flow (ocf - capex), trailing 12 months, by company",
     ]
     intensity_chart = next(c for c in charts if "Capex intensity" in c)
     assert "software 3-6 %" in intensity_chart and "early cloud 10-15 %" in intensity_chart and "<c:lineChart>" in intensity_chart
+    # capex as columns, reported D&A and each scenario's projection as lines (the projections dashed)
+    wave = next(c for c in charts if "depreciation tomorrow: GOOGL" in c)
+    assert "<c:barChart>" in wave and "<c:lineChart>" in wave and wave.count("<c:ser>") == 6
+    assert wave.count('<a:prstDash val="dash"/>') == 4
+    outlook = book["depreciation_outlook"]
+    header = [cell.value for cell in outlook[1]]
+    assert {row[header.index("ticker")].value for row in outlook.iter_rows(min_row=2)} >= {"GOOGL", "AAPL", "AMZN"}
 
 
 def test_export_csv_and_parquet_per_table(refreshed, tmp_path):
@@ -408,7 +417,7 @@ def test_tables_describe_metrics_and_the_readme_questions_by_name(refreshed):
     assert metrics["capex_to_da"]["unit"] == "a multiple: 4.3 is 4.3x" and metrics["fcf"]["definition"] == "ocf - capex"
     assert metrics["fcf_less_equipment_finance_leases"]["concepts"].startswith("read from the company's own table")
     questions = run(warehouse_dir, "ask", "--format", "csv").stdout.splitlines()
-    assert len(questions) == 11 and questions[1].startswith("above-early-cloud,")
+    assert len(questions) == 12 and questions[1].startswith("above-early-cloud,")
     readme = "\n".join(line.strip() for line in
                        (Path(__file__).resolve().parent.parent / "README.md").read_text().splitlines())
     for line in questions[1:]:
@@ -500,3 +509,23 @@ def test_ui_starts_dagster_with_the_company_partitions_registered(tmp_path):
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=60)
+
+
+def test_outlook_of_a_company_and_why_another_is_not_projected(refreshed):
+    warehouse_dir, _ = refreshed
+    table = run(warehouse_dir, "outlook", "googl", "--units", "B")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.startswith("GOOGL: short-lived 6 years (servers and network equipment as of 2024-12-31, "
+                                   "0001652044-25-000014); long-lived 23.5 years (data center and office buildings")
+    assert "fitted: 1 quarter from capex to service, 70% short-lived" in table.stdout
+    assert "disclosed lives, capex at TTM level" in table.stdout and "FY2026 Q2" in table.stdout
+    rows = json.loads(run(warehouse_dir, "outlook", "1652044", "--format", "json").stdout)  # by CIK too
+    assert len(rows) == 48 and len({row["scenario"] for row in rows}) == 4
+    with duckdb.connect(str(warehouse_dir / "capexwatch.duckdb"), read_only=True) as conn:
+        stored = conn.execute("select projected_da from marts.depreciation_outlook where ticker = 'GOOGL' "
+                              "order by scenario, step limit 1").fetchone()[0]
+    assert rows[0]["projected_da"] == pytest.approx(stored, abs=1)
+    amazon = run(warehouse_dir, "outlook", "AMZN")
+    assert amazon.returncode == 0 and amazon.stdout.startswith("AMZN: not projected: no discrete quarters")
+    unknown = run(warehouse_dir, "outlook", "XXXX")
+    assert unknown.returncode == 1 and "XXXX: not a followed company" in unknown.stderr

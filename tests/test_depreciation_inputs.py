@@ -64,3 +64,24 @@ def test_every_life_in_the_documents_reaches_the_warehouse(db):
             expected[f"{accn[:10]}-{accn[10:12]}-{accn[12:]}"] = count
     stored = dict(db.execute("select accn, count(*) from core.useful_lives group by accn").fetchall())
     assert stored == expected and len(expected) == 7  # Amazon's three, NVIDIA, Alphabet, Meta, Microsoft
+
+
+def test_property_and_equipment_by_asset_class_adds_up_to_the_total(db):
+    """Amazon's 10-K for 2025: gross property and equipment of $534,098M, of which servers and
+    networking equipment $172,492M and construction in progress $71,745M; the classes add up to the
+    total, read from the same document."""
+    rows = dict(db.execute(
+        "select asset_class, value from core.ppe_balances where cik = ? and as_of = '2025-12-31' "
+        "and measure = 'gross' and not includes_finance_leases", [AMZN]).fetchall())
+    assert rows["all"] == 534_098_000_000 and rows["servers and networking equipment"] == 172_492_000_000
+    in_progress = db.execute(
+        "select value, accn, source from core.ppe_balances where cik = ? and as_of = '2025-12-31' "
+        "and measure = 'construction_in_progress'", [AMZN]).fetchone()
+    assert in_progress == (71_745_000_000, "0001018724-26-000004", "filing document")
+    assert sum(v for k, v in rows.items() if k != "all") + in_progress[0] == rows["all"]
+    # Alphabet: companyfacts gives the total for 2024, its 10-K the classes (technical infrastructure ...)
+    alphabet = dict(db.execute(
+        "select asset_class, value from core.ppe_balances where cik = ? and as_of = '2024-12-31' "
+        "and measure = 'gross' and not includes_finance_leases", [GOOGL]).fetchall())
+    assert alphabet["technical infrastructure"] == 139_596_000_000
+    assert alphabet["all"] == 199_829_000_000

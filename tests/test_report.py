@@ -1,4 +1,4 @@
-"""The HTML report in a real headless browser (Debian's chromium): it renders, its three charts
+"""The HTML report in a real headless browser (Debian's chromium): it renders, its charts
 are drawn, the browser logs nothing to the console, and a screenshot is kept."""
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ def test_report_renders_its_charts_and_table_without_console_errors(built, tmp_p
     assert result.returncode == 0, result.stderr[-2000:]
     assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []
     dom = result.stdout
-    # plotly draws each chart as an SVG: three charts, each with its data traces
-    assert len(re.findall(r'<div class="chart">', dom)) == 3
+    # plotly draws each chart as an SVG: three charts, each with its data traces, and one "capex today,
+    # depreciation tomorrow" per projected company (Apple and Alphabet offline)
+    assert len(re.findall(r'<div class="chart">', dom)) == 5
+    assert "Capex today, depreciation tomorrow: GOOGL" in dom and "disclosed lives, no new capex" in dom
     assert len(re.findall(r'class="main-svg"', dom)) >= 3 and len(re.findall(r'class="trace scatter', dom)) >= 6
     row = re.search(r"<td>GOOGL \*</td>.*?</tr>", dom, re.S).group(0)
     assert "FY2025" in row and "22.7%" in row and "26.0%" in row

@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.defs.checks import CHECKS, evaluate, result
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import (catalog, company_batches, concepts, fact_partitions, filer_profiles, filing_partitions,
-                           publish, query, warehouse)
+                           outlook, publish, query, warehouse)
 from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 
 # sql file (= table) -> the tables it reads. Order is a build order (each after what it reads), so a
@@ -42,6 +42,7 @@ SQL_TABLES: dict[str, list[str]] = {
     "marts/segments": ["core/discrete_values", "core/fiscal_quarters", "core/fiscal_years"],
     "marts/cloud_vs_capex": ["marts/segments", "core/cloud_segments", "marts/quarterly", "marts/annual"],
     "core/reporting_basis": ["core/facts"],
+    "core/ppe_balances": ["core/facts", "core/filing_facts"],
     "core/useful_lives": ["core/filing_facts", "core/filings"],
     "core/useful_life_changes": ["core/useful_lives", "core/filings"],
     "marts/universe_latest": ["marts/annual", "marts/ttm", "marts/quarterly", "core/reporting_basis",
@@ -51,6 +52,8 @@ SQL_TABLES: dict[str, list[str]] = {
     "views/cash_conversion": ["marts/ttm"],
     "views/hyperscaler_totals": ["marts/calendar_totals"],
     "views/followed_companies": ["core/facts", "core/filings"],
+    "marts/depreciation_outlook": ["marts/quarterly", "marts/ttm", "core/useful_lives", "views/followed_companies"],
+    "marts/depreciation_backtest": ["marts/depreciation_outlook", "marts/quarterly", "core/useful_lives"],
 }
 
 
@@ -73,6 +76,8 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
     "core/concept_map": _register_concepts,
     "core/cloud_segments": _register_cloud_segments,
     "core/company_reference": _register_companies,
+    "marts/depreciation_outlook": lambda conn: conn.register("depreciation_outlook_rows", outlook.outlook(conn)),
+    "marts/depreciation_backtest": lambda conn: conn.register("depreciation_backtest_points", outlook.backtest_points(conn)),
 }
 
 

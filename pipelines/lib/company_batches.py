@@ -25,7 +25,7 @@ CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
     "core/fiscal_year_reconciliation", "core/metric_values", "core/metrics_wide", "core/unplaced_metric_facts",
-    "core/reporting_basis",
+    "core/reporting_basis", "core/ppe_balances",
 )
 # Tables the chain reads, seen by a batch through its companies only.
 COMPANY_INPUTS = ("core.facts", "core.filing_facts", "core.filings", "core.reported_measures", "core.companies")

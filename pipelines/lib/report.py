@@ -13,10 +13,12 @@ import duckdb
 import jinja2
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from pipelines.lib import atomic, screen, warehouse
 from pipelines.lib.settings import PACKAGE_DIR
 
+COLORS = qualitative.Plotly
 BANDS = [(0.03, 0.06, "software 3-6 %", "rgba(242,193,78,0.35)"), (0.10, 0.15, "early cloud 10-15 %", "rgba(127,179,213,0.35)")]
 
 
@@ -40,11 +42,14 @@ def render_page(conn: duckdb.DuckDBPyConnection, mode: str) -> str:
     table = conn.execute(warehouse.sql_text("reports/report_intensity_table")).df()
     ttm = conn.execute(warehouse.sql_text("reports/chart_ttm_by_calendar_quarter")).df()
     capex_ocf = conn.execute(warehouse.sql_text("reports/chart_capex_vs_ocf")).df()
+    wave = conn.execute(warehouse.sql_text("reports/chart_depreciation_wave")).df()
     latest_filed = conn.execute("select max(filed) from staging.periodic_facts").fetchone()[0]
     charts = [
         ("Capex intensity (capex / revenue, trailing 12 months) by calendar quarter", intensity_figure(ttm)),
         ("Free cash flow (operating cash flow - capex), trailing 12 months", line_figure(ttm, "fcf", "$")),
         ("Capex against operating cash flow, latest twelve months per company", capex_ocf_figure(capex_ocf)),
+        *((f"Capex today, depreciation tomorrow: {ticker} (quarters; D&A projected by scenario)",
+           depreciation_figure(frame)) for ticker, frame in wave.groupby("ticker", sort=True)),
     ]
     return _environment().get_template("report.html.j2").render(
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
@@ -125,4 +130,16 @@ def capex_ocf_figure(frame: pd.DataFrame) -> go.Figure:
         go.Bar(x=labels, y=frame.ocf, name="operating cash flow", marker_color="#2ca02c"),
     ])
     figure.update_layout(barmode="group", margin=dict(t=10, b=40), legend=dict(orientation="h"), yaxis=dict(tickprefix="$"))
+    return figure
+
+
+def depreciation_figure(frame: pd.DataFrame) -> go.Figure:
+    """Reported capex as bars, reported D&A as a line, each scenario's projected D&A dashed after it."""
+    wide = frame.pivot(index=["quarter_index", "quarter"], columns="series", values="value").reset_index("quarter_index")
+    figure = go.Figure([go.Bar(x=wide.index, y=wide["capex (reported)"], name="capex (reported)", marker_color="#bbbbbb")])
+    for number, series in enumerate(column for column in wide.columns if column.startswith("D&A")):
+        dashed = series.startswith("D&A projected")
+        figure.add_trace(go.Scatter(x=wide.index, y=wide[series], mode="lines", name=series.removeprefix("D&A projected: "),
+                                    line=dict(color=COLORS[number % len(COLORS)], dash="dash" if dashed else "solid")))
+    figure.update_layout(margin=dict(t=10, b=40), legend=dict(orientation="h"), yaxis=dict(tickprefix="$"))
     return figure

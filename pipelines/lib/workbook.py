@@ -99,6 +99,11 @@ def add_charts(book: Workbook, conn: duckdb.DuckDBPyConnection) -> None:
     capex_ocf = conn.execute(warehouse.sql_text("reports/chart_capex_vs_ocf")).df()
     blocks = {"intensity": (0, intensity.reset_index()), "fcf": (len(intensity) + 3, fcf.reset_index()),
               "capex_ocf": (len(intensity) + len(fcf) + 6, capex_ocf)}
+    wave = conn.execute(warehouse.sql_text("reports/chart_depreciation_wave")).df()
+    for ticker, frame in wave.groupby("ticker", sort=True):
+        start = sum(len(block) + 3 for _, block in blocks.values())
+        wide = frame.pivot(index=["quarter_index", "quarter"], columns="series", values="value")
+        blocks[f"wave {ticker}"] = (start, wide.reset_index("quarter_index", drop=True).reset_index())
     for start, frame in blocks.values():
         data.write_row(start, 0, list(frame.columns))
         for offset, row in enumerate(frame.itertuples(index=False), start=1):
@@ -106,7 +111,9 @@ def add_charts(book: Workbook, conn: duckdb.DuckDBPyConnection) -> None:
                 write_cell(data, start + offset, col, value, None, None)
     placed = (("A1", "intensity", lambda: intensity_chart(book, blocks["intensity"], len(intensity.columns) - len(BANDS))),
               ("A23", "fcf", lambda: ttm_fcf_chart(book, blocks["fcf"])),
-              ("A45", "capex_ocf", lambda: capex_vs_ocf_chart(book, blocks["capex_ocf"])))
+              ("A45", "capex_ocf", lambda: capex_vs_ocf_chart(book, blocks["capex_ocf"])),
+              *((f"A{67 + 22 * number}", block, lambda block=block: depreciation_chart(book, block, blocks[block]))
+                for number, block in enumerate(name for name in blocks if name.startswith("wave "))))
     for anchor, block, chart in placed:
         if blocks[block][1].empty:  # the charts cover the followed companies; the bulk archive's filers have none
             charts.write(anchor, "No followed company has figures for this chart.")
@@ -166,3 +173,27 @@ def capex_vs_ocf_chart(book: Workbook, block: tuple[int, pd.DataFrame]):
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 960, "height": 420})
     return chart
+
+
+def depreciation_chart(book: Workbook, name: str, block: tuple[int, pd.DataFrame]):
+    """Capex today, depreciation tomorrow: reported capex as columns, reported and projected D&A as lines."""
+    start, frame = block
+    categories = _series_ref(start, len(frame), 0)
+    columns = book.add_chart({"type": "column"})
+    lines = book.add_chart({"type": "line"})
+    for col, series in enumerate(frame.columns[1:], start=1):
+        if series == "capex (reported)":
+            columns.add_series({"name": ["chart_data", start, col], "categories": categories,
+                                "values": _series_ref(start, len(frame), col), "fill": {"color": "#bbbbbb"}})
+        else:
+            lines.add_series({"name": ["chart_data", start, col], "categories": categories,
+                              "values": _series_ref(start, len(frame), col),
+                              "line": {"color": PALETTE[(col - 1) % 8],
+                                       "dash_type": "dash" if series.startswith("D&A projected") else "solid"}})
+    columns.combine(lines)
+    columns.set_title({"name": f"Capex today, depreciation tomorrow: {name.removeprefix('wave ')}"})
+    columns.set_y_axis({"num_format": '$#,##0,,,"B"'})
+    columns.set_x_axis({"num_font": {"rotation": -45}})
+    columns.set_legend({"position": "bottom"})
+    columns.set_size({"width": 960, "height": 420})
+    return columns

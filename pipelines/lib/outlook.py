@@ -1,0 +1,178 @@
+"""The depreciation outlook and its backtest, per followed company, from the warehouse's quarters and
+the useful lives the company discloses (the model itself is pipelines/lib/depreciation.py). Computed
+here in Python; sql/marts/depreciation_outlook.sql and depreciation_backtest.sql store them."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines.lib import depreciation as model
+from pipelines.lib import query
+from pipelines.lib.depreciation import Lives
+
+SHORT_LIVED = r"server|network|computer equipment|technology equipment|compute hardware"  # short-lived classes
+LONG_LIVED = r"building"
+SCENARIOS = [  # (name, short life: disclosed or the shorter one, capex continuing at its TTM level)
+    ("disclosed lives, capex at TTM level", False, True),
+    ("disclosed lives, no new capex", False, False),
+    (f"servers {model.SHORTER_SHORT_LIFE:g} years, capex at TTM level", True, True),
+    (f"servers {model.SHORTER_SHORT_LIFE:g} years, no new capex", True, False),
+]
+HORIZONS = (4, 8)
+
+
+def quarters(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each followed company's discrete quarters, in order, with the TTM figures of each quarter."""
+    return conn.execute("""
+        select q.cik, q.ticker, q.fiscal_year, q.fiscal_quarter, q.period_end, q.calendar_quarter, q.capex,
+               q.d_and_a, t.revenue as ttm_revenue, t.operating_income as ttm_operating_income,
+               t.d_and_a as ttm_d_and_a
+        from marts.quarterly as q
+        left join marts.ttm as t using (cik, fiscal_year, fiscal_quarter)
+        where q.cik in (select cik from main.followed_companies)
+        order by q.cik, q.fiscal_year, q.fiscal_quarter""").df()
+
+
+def disclosed_lives(conn: duckdb.DuckDBPyConnection, cik: str) -> Lives:
+    """The company's latest stated lives of servers and network equipment and of buildings (the middle
+    of a range), else the defaults; source names the classes and filings."""
+    rows = conn.execute("""
+        select asset_class, avg(years) as years, max(as_of) as as_of, min(accn) as accn
+        from core.useful_lives
+        where cik = ? and as_of = (select max(as_of) from core.useful_lives as l
+                                   where l.cik = useful_lives.cik and l.asset_class = useful_lives.asset_class)
+        group by asset_class""", [cik]).fetchall()
+
+    def pick(pattern: str, default: float, kind: str) -> tuple[float, str]:
+        chosen = [row for row in rows if re.search(pattern, row[0])]
+        if not chosen:
+            return default, f"{kind} {default:g} years (default)"
+        latest = max(as_of for _, _, as_of, _ in chosen)
+        chosen = [row for row in chosen if row[2] == latest]
+        years = float(np.mean([row[1] for row in chosen]))
+        return years, f"{kind} {years:g} years ({', '.join(f'{c} as of {a}, {n}' for c, _, a, n in chosen)})"
+
+    short, short_source = pick(SHORT_LIVED, model.DEFAULT_SHORT_LIFE, "short-lived")
+    long, long_source = pick(LONG_LIVED, model.DEFAULT_LONG_LIFE, "long-lived")
+    return Lives(short, long, f"{short_source}; {long_source}")
+
+
+def usable(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The company's last run of consecutive quarters with capex, and why it cannot be projected
+    when it is too short (the fit needs FIT_QUARTERS of D&A after enough capex to depreciate)."""
+    index = frame.fiscal_year * 4 + frame.fiscal_quarter
+    breaks = (index.diff() != 1) | frame.capex.isna()
+    tail = frame[breaks.cumsum() == breaks.cumsum().iloc[-1]]
+    tail = tail[tail.capex.notna()]
+    needed = model.FIT_QUARTERS + 4 * int(model.DEFAULT_SHORT_LIFE)
+    if len(tail) < needed:
+        return tail, (f"history too short: {query.counted(len(tail), 'consecutive quarter')} with capex, the model needs {needed} "
+                      f"({model.FIT_QUARTERS} of D&A to fit, after {needed - model.FIT_QUARTERS} of capex)")
+    if tail.d_and_a.iloc[-model.FIT_QUARTERS:].isna().any():
+        return tail, (f"history too short: D&A reported for {int(tail.d_and_a.iloc[-model.FIT_QUARTERS:].notna().sum())}"
+                      f" of the last {model.FIT_QUARTERS} quarters")
+    return tail, None
+
+
+def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per company, scenario and projected quarter; a company that cannot be projected gets
+    one row with its reason."""
+    records = []
+    by_company = dict(tuple(quarters(conn).groupby("cik", sort=True)))
+    for cik, ticker in conn.execute("select cik, ticker from main.followed_companies order by cik").fetchall():
+        if cik not in by_company:
+            records.append({"cik": cik, "ticker": ticker, "reason": "no discrete quarters in the warehouse "
+                            "(offline: fiscal years only, or no data)"})
+            continue
+        frame = by_company[cik]
+        tail, reason = usable(frame)
+        last = frame.iloc[-1]
+        base = {"cik": cik, "ticker": last.ticker, "origin_period_end": last.period_end}
+        if reason:
+            records.append({**base, "reason": reason})
+            continue
+        lives = disclosed_lives(conn, cik)
+        capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
+        fitted = model.fit(capex, da, lives)
+        latest = tail.iloc[-1]
+        for name, shorter, spending in SCENARIOS:
+            future = np.full(model.HORIZON, capex[-4:].mean() if spending else 0.0)
+            short_life = model.SHORTER_SHORT_LIFE if shorter else None
+            projected = model.project(capex, future, fitted, lives, short_life)
+            locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life)
+            ttm = pd.Series(np.concatenate([da[-3:], projected])).rolling(4).sum().to_numpy()[3:]
+            for step in range(model.HORIZON):
+                quarter_index = int(latest.fiscal_year) * 4 + int(latest.fiscal_quarter) - 1 + step + 1
+                records.append({
+                    **base, "scenario": name, "step": step + 1,
+                    "fiscal_year": quarter_index // 4, "fiscal_quarter": quarter_index % 4 + 1,
+                    "projected_da": projected[step], "locked_in_da": locked_in[step], "projected_ttm_da": ttm[step],
+                    "da_to_ttm_revenue": _ratio(ttm[step], latest.ttm_revenue),
+                    "da_increase_to_operating_income": _ratio(ttm[step] - latest.ttm_d_and_a,
+                                                              latest.ttm_operating_income),
+                    "capex_per_quarter": future[step], "short_life_years": short_life or lives.short,
+                    "long_life_years": lives.long, "lives_source": lives.source, "lag_quarters": fitted.lag,
+                    "short_share": fitted.short_share, "other_da_per_quarter": fitted.other, "fit_mape": fitted.mape,
+                    "latest_ttm_revenue": latest.ttm_revenue, "latest_ttm_operating_income": latest.ttm_operating_income,
+                    "latest_ttm_da": latest.ttm_d_and_a,
+                })
+    return pd.DataFrame.from_records(records, columns=OUTLOOK_COLUMNS)
+
+
+def _ratio(numerator: float, denominator: float | None) -> float | None:
+    """None, not NaN, where either side is missing (DuckDB stores NaN as a number)."""
+    if pd.isna(numerator) or pd.isna(denominator) or not denominator:
+        return None
+    return float(numerator / denominator)
+
+
+OUTLOOK_COLUMNS = [
+    "cik", "ticker", "scenario", "step", "fiscal_year", "fiscal_quarter", "origin_period_end", "projected_da",
+    "locked_in_da", "projected_ttm_da", "da_to_ttm_revenue", "da_increase_to_operating_income", "capex_per_quarter",
+    "short_life_years", "long_life_years", "lives_source", "lag_quarters", "short_share", "other_da_per_quarter",
+    "fit_mape", "latest_ttm_revenue", "latest_ttm_operating_income", "latest_ttm_da", "reason",
+]
+
+
+def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every origin quarter with enough history: fitted on what was reported up to it, projected with
+    capex continuing at its TTM level (and, to tell model error from capex error, with the capex later
+    spent), against the D&A later reported and the two naive forecasts."""
+    records = []
+    for cik, frame in quarters(conn).groupby("cik", sort=True):
+        tail, _ = usable(frame)
+        lives = disclosed_lives(conn, cik)
+        capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
+        first = model.FIT_QUARTERS + 4 * int(model.DEFAULT_SHORT_LIFE) - 1
+        for origin in range(first, len(tail) - min(HORIZONS)):
+            window = da[origin - model.FIT_QUARTERS + 1: origin + 1]
+            if np.isnan(window).any() or np.isnan(da[origin - 4]):
+                continue
+            fitted = model.fit(capex[: origin + 1], da[: origin + 1], lives)
+            steps = max(HORIZONS)
+            later = capex[origin + 1: origin + 1 + steps]
+            at_ttm = model.project(capex[: origin + 1], np.full(steps, capex[origin - 3: origin + 1].mean()), fitted, lives)
+            spent = model.project(capex[: origin + 1], np.concatenate([later, np.full(steps - len(later), later[-1])]),
+                                  fitted, lives)
+            for horizon in HORIZONS:
+                target = origin + horizon
+                if target >= len(tail) or np.isnan(da[target]):
+                    continue
+                actual = da[target]
+                records.append({
+                    "cik": cik, "ticker": tail.ticker.iloc[-1], "origin_period_end": tail.period_end.iloc[origin],
+                    "target_period_end": tail.period_end.iloc[target], "horizon": horizon, "reported_da": actual,
+                    "model": at_ttm[horizon - 1], "model_with_capex_spent": spent[horizon - 1],
+                    "flat": model.naive_flat(da[: origin + 1], horizon), "trend": model.naive_trend(da[: origin + 1], horizon),
+                    "lag_quarters": fitted.lag, "short_share": fitted.short_share,
+                })
+    return pd.DataFrame.from_records(records, columns=BACKTEST_COLUMNS)
+
+
+BACKTEST_COLUMNS = ["cik", "ticker", "origin_period_end", "target_period_end", "horizon", "reported_da", "model",
+                    "model_with_capex_spent", "flat", "trend", "lag_quarters", "short_share"]
+
