@@ -291,8 +291,9 @@ def outlook(company: str, fmt: str, units: str | None) -> None:
         raise click.ClickException(f"{company}: not a followed company of this warehouse (`capexwatch companies` "
                                    "lists them)")
     first = rows.iloc[0]
-    if pd.notna(first.reason):
-        click.echo(f"{first.ticker or first.cik}: not projected: {first.reason}")
+    if pd.notna(first.reason):  # programs get the reason in their format
+        click.echo(query.render(rows[["ticker", "cik", "reason"]], fmt, units) if fmt in ("csv", "json")
+                   else f"{first.ticker or first.cik}: not projected: {first.reason}")
         return
     if fmt in ("csv", "json"):
         click.echo(query.render(rows.drop(columns="reason"), fmt, units))

@@ -467,7 +467,7 @@ def test_export_out_follows_the_file_name_and_refuses_the_ambiguous(refreshed, t
     assert one.returncode == 0 and (tmp_path / "q.csv").read_text().startswith("ticker,cik,company,")
     assert (tmp_path / "q.csv").is_file()  # a file, not a directory named q.csv
     assert _one_error_line(run(warehouse_dir, "export", "--out", str(tmp_path / "all.csv"))) == (
-        f"Error: --out {tmp_path / 'all.csv'} is one .csv file but 6 tables are exported; name a directory, "
+        f"Error: --out {tmp_path / 'all.csv'} is one .csv file but 7 tables are exported; name a directory, "
         "or export one --table")
     assert "make them agree" in _one_error_line(
         run(warehouse_dir, "export", "--format", "parquet", "--out", str(tmp_path / "q.csv")))
@@ -527,5 +527,9 @@ def test_outlook_of_a_company_and_why_another_is_not_projected(refreshed):
     assert rows[0]["projected_da"] == pytest.approx(stored, abs=1)
     amazon = run(warehouse_dir, "outlook", "AMZN")
     assert amazon.returncode == 0 and amazon.stdout.startswith("AMZN: not projected: no discrete quarters")
+    [reason] = json.loads(run(warehouse_dir, "outlook", "amzn", "--format", "json").stdout)  # programs: valid JSON
+    assert reason["ticker"] == "AMZN" and reason["reason"].startswith("no discrete quarters")
+    garbage = run(warehouse_dir, "outlook", "0001652044garbage")  # lpad would have cut it to Alphabet's CIK
+    assert garbage.returncode == 1 and "not a followed company" in garbage.stderr
     unknown = run(warehouse_dir, "outlook", "XXXX")
     assert unknown.returncode == 1 and "XXXX: not a followed company" in unknown.stderr

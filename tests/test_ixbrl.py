@@ -185,6 +185,8 @@ def test_useful_lives_are_read_in_years_whatever_their_display(text, fmt, years)
     ("six", "ixt-sec:durwordsen", "cannot read 'six' as a duration"),  # the unit outside the tag
     ("many years", "ixt-sec:durwordsen", "cannot read 'many"),
     ("5", "ixt:num-dot-decimal", "unsupported duration format"),
+    ("P0Y", None, "a duration of 0 years is no useful life"),  # would divide by zero in the outlook
+    ("0", "ixt-sec:duryear", "a duration of 0 years is no useful life"),
 ])
 def test_unreadable_durations_name_the_text(text, fmt, message):
     with pytest.raises(ValueError, match=message):

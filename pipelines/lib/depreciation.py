@@ -42,7 +42,7 @@ class Fit:
 def weights(quarters: int, lag: int, short_share: float, lives: Lives) -> np.ndarray:
     """w[k]: the part of one quarter's capex depreciated k quarters after it was spent."""
     age = np.arange(quarters) - lag
-    short, long = round(4 * lives.short), round(4 * lives.long)
+    short, long = _quarters(lives.short), _quarters(lives.long)
     return np.where(age >= 0, short_share * (age < short) / short + (1 - short_share) * (age < long) / long, 0.0)
 
 
@@ -52,7 +52,8 @@ def modelled(capex: np.ndarray, lag: int, short_share: float, lives: Lives) -> n
 
 
 def fit(capex: np.ndarray, da: np.ndarray, lives: Lives) -> Fit:
-    """The lag and short-lived share whose modelled depreciation, plus a constant, is closest to the
+    """The lag and short-lived share whose modelled depreciation, plus a constant (zero or more: what
+    capex does not explain is amortization, not a credit), is closest to the
     last FIT_QUARTERS quarters of reported D&A (least absolute percentage error; ties: the shorter lag,
     then the smaller share, so that the fit is reproducible)."""
     window = slice(len(da) - FIT_QUARTERS, len(da))
@@ -60,7 +61,7 @@ def fit(capex: np.ndarray, da: np.ndarray, lives: Lives) -> Fit:
     for lag in LAGS:
         for share in SHARES:
             model = modelled(capex, lag, float(share), lives)[window]
-            other = float(np.median(da[window] - model))
+            other = max(float(np.median(da[window] - model)), 0.0)  # amortization: never negative
             mape = float(np.mean(np.abs((model + other) / da[window] - 1)))
             if best is None or mape < best.mape - 1e-12:
                 best = Fit(lag, float(share), other, mape)
@@ -75,8 +76,8 @@ def project(capex: np.ndarray, future_capex: np.ndarray, fit_: Fit, lives: Lives
     of accounting estimate does: each vintage's remaining book value over the life it has left."""
     spend = np.concatenate([capex, future_capex])
     start, horizon = len(capex), len(future_capex)
-    old, new = round(4 * lives.short), round(4 * (short_life_from_now or lives.short))
-    long = round(4 * lives.long)
+    old, new = _quarters(lives.short), _quarters(lives.short if short_life_from_now is None else short_life_from_now)
+    long = _quarters(lives.long)
     result = np.full(horizon, fit_.other)
     for vintage, amount in enumerate(spend):
         in_service = vintage + fit_.lag
@@ -93,6 +94,11 @@ def project(capex: np.ndarray, future_capex: np.ndarray, fit_: Fit, lives: Lives
             if remaining_quarters and age - max(start - in_service, 0) < remaining_quarters:
                 result[step] += remaining_cost / remaining_quarters
     return result
+
+
+def _quarters(years: float) -> int:
+    """A life in whole quarters, one at least (a life shorter than a quarter is spent in its first)."""
+    return max(round(4 * years), 1)
 
 
 def naive_flat(da: np.ndarray, steps: int) -> float:

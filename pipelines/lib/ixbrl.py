@@ -218,7 +218,13 @@ def parse_duration_years(text: str, fmt: str | None) -> float:
     """A duration as a filing shows it -> years: ISO 8601 without a format ('P5Y6M': hidden facts and
     instance documents), a number in the unit its ixt-sec format names ('5.5' duryear, '18' durmonth),
     or English words with their units ('six years', 'one year and six months': durwordsen)."""
-    raw = " ".join(text.split())
+    years = _duration(" ".join(text.split()), fmt)
+    if years <= 0:
+        raise ValueError(f"a duration of {years:g} years is no useful life")
+    return years
+
+
+def _duration(raw: str, fmt: str | None) -> float:
     local = (fmt or "").split(":")[-1].replace("-", "")
     if not fmt:
         match = _ISO_DURATION.fullmatch(raw)

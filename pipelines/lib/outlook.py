@@ -103,7 +103,8 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             future = np.full(model.HORIZON, capex[-4:].mean() if spending else 0.0)
             short_life = model.SHORTER_SHORT_LIFE if shorter else None
             projected = model.project(capex, future, fitted, lives, short_life)
-            locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life)
+            # what the capex already spent adds, the constant for what capex does not explain left out
+            locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life) - fitted.other
             ttm = pd.Series(np.concatenate([da[-3:], projected])).rolling(4).sum().to_numpy()[3:]
             for step in range(model.HORIZON):
                 quarter_index = int(latest.fiscal_year) * 4 + int(latest.fiscal_quarter) - 1 + step + 1

@@ -6,5 +6,5 @@ select
     projected_ttm_da, da_to_ttm_revenue, da_increase_to_operating_income, capex_per_quarter, short_life_years,
     long_life_years, lag_quarters, short_share, fit_mape, lives_source, reason
 from marts.depreciation_outlook
-where upper(ticker) = upper($company) or cik = lpad($company, 10, '0')
+where upper(ticker) = upper($company) or (regexp_full_match($company, '\d{1,10}') and cik = lpad($company, 10, '0'))
 order by scenario, step
