@@ -517,7 +517,7 @@ def test_outlook_of_a_company_and_why_another_is_not_projected(refreshed):
     assert table.returncode == 0, table.stderr
     assert table.stdout.startswith("GOOGL: short-lived 6 years (servers and network equipment as of 2024-12-31, "
                                    "0001652044-25-000014); long-lived 23.5 years (data center and office buildings")
-    assert "fitted: 1 quarter from capex to service, 70% short-lived" in table.stdout
+    assert "fitted: 0 quarters from capex to service, 30% short-lived" in table.stdout
     assert "disclosed lives, capex at TTM level" in table.stdout and "FY2026 Q2" in table.stdout
     rows = json.loads(run(warehouse_dir, "outlook", "1652044", "--format", "json").stdout)  # by CIK too
     assert len(rows) == 48 and len({row["scenario"] for row in rows}) == 4

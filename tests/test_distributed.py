@@ -195,5 +195,5 @@ def test_company_steps_on_a_dask_cluster_then_one_build_publishes_the_local_mart
         distributed = warehouse.fingerprint(conn)
     with duckdb.connect(str(built[0] / "capexwatch.duckdb"), read_only=True) as conn:
         local = warehouse.fingerprint(conn)
-    assert len([table for table in local if table.startswith("marts.")]) == 8
+    assert len([table for table in local if table.startswith("marts.")]) == 10
     assert {table: value for table, value in distributed.items() if value != local.get(table)} == {}

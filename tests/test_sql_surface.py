@@ -166,7 +166,7 @@ def test_read_only_queries_still_work(warehouse_dir):
             "capex\n35674000000",
         "with q as (from marts.annual where ticker = 'GOOGL' and fiscal_year = 2025) select capex from q":
             "capex\n91447000000",
-        "select count(*) as n from information_schema.tables where table_schema = 'marts'": "n\n8",
+        "select count(*) as n from information_schema.tables where table_schema = 'marts'": "n\n10",
         "select name from (show tables) order by name": "\n".join(["name", *main_tables]),
         "select column_type from (describe marts.quarterly) where column_name = 'capex'": "column_type\nDOUBLE",
         "select column_type from (summarize select 1 as one)": "column_type\nINTEGER",
