@@ -22,6 +22,7 @@ LAGS = range(0, 9)  # quarters from spend to service
 SHARES = np.round(np.linspace(0.0, 1.0, 21), 2)  # short-lived share of capex
 FIT_QUARTERS = 12  # the reported D&A the model is fitted to
 HORIZON = 12  # quarters projected
+MIN_QUARTERS = FIT_QUARTERS + 4 * int(DEFAULT_SHORT_LIFE)  # consecutive quarters of capex a fit needs
 
 
 @dataclass(frozen=True)

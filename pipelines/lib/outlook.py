@@ -68,7 +68,7 @@ def usable(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     breaks = (index.diff() != 1) | frame.capex.isna()
     tail = frame[breaks.cumsum() == breaks.cumsum().iloc[-1]]
     tail = tail[tail.capex.notna()]
-    needed = model.FIT_QUARTERS + 4 * int(model.DEFAULT_SHORT_LIFE)
+    needed = model.MIN_QUARTERS
     if len(tail) < needed:
         return tail, (f"history too short: {query.counted(len(tail), 'consecutive quarter')} with capex, the model needs {needed} "
                       f"({model.FIT_QUARTERS} of D&A to fit, after {needed - model.FIT_QUARTERS} of capex)")
@@ -102,9 +102,9 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         for name, shorter, spending in SCENARIOS:
             future = np.full(model.HORIZON, capex[-4:].mean() if spending else 0.0)
             short_life = model.SHORTER_SHORT_LIFE if shorter else None
-            projected = model.project(capex, future, fitted, lives, short_life)
             # what the capex already spent adds, the constant for what capex does not explain left out
             locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life) - fitted.other
+            projected = model.project(capex, future, fitted, lives, short_life) if spending else locked_in + fitted.other
             ttm = pd.Series(np.concatenate([da[-3:], projected])).rolling(4).sum().to_numpy()[3:]
             for step in range(model.HORIZON):
                 quarter_index = int(latest.fiscal_year) * 4 + int(latest.fiscal_quarter) - 1 + step + 1
@@ -148,8 +148,7 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         tail, _ = usable(frame)
         lives = disclosed_lives(conn, cik)
         capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
-        first = model.FIT_QUARTERS + 4 * int(model.DEFAULT_SHORT_LIFE) - 1
-        for origin in range(first, len(tail) - min(HORIZONS)):
+        for origin in range(model.MIN_QUARTERS - 1, len(tail) - min(HORIZONS)):
             window = da[origin - model.FIT_QUARTERS + 1: origin + 1]
             if np.isnan(window).any() or np.isnan(da[origin - 4]):
                 continue
