@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib import company_batches, warehouse
+from pipelines.defs.checks import CHECKS, evaluate
+from pipelines.lib import company_batches, query, warehouse
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())["tables"]
 GOOGL, NVDA = "0001652044", "0001045810"
@@ -54,8 +55,9 @@ def test_only_the_changed_companies_are_rebuilt(copy):
     copy.execute("update core.facts set value = value + 1e9 where cik = ? and tag = 'PaymentsToAcquirePropertyPlantAndEquipment' "
                  "and period_end = '2025-12-31' and duration_days > 300", [GOOGL])
     copy.execute("update core.metric_values set value = -1 where cik = ? and metric = 'revenue'", [NVDA])
-    rebuilt = company_batches.build(copy, {GOOGL})
-    assert rebuilt == 6  # GOOGL, and the other five with filing documents; not NVIDIA
+    only = company_batches.to_rebuild(copy, {GOOGL})
+    assert company_batches.build(copy, only) == 6 == len(only)  # GOOGL, and the other five with filing documents; not NVIDIA
+    assert NVDA not in only
     assert copy.execute("select capex from core.metrics_wide where cik = ? and period_type = 'fiscal_year' "
                         "and fiscal_year = 2025", [GOOGL]).fetchone() == (92_447_000_000,)
     assert copy.execute("select count(*) from core.metric_values where cik = ? and value = -1", [NVDA]).fetchone()[0] > 0
@@ -87,3 +89,38 @@ def test_tables_built_by_batch_equal_one_statement_over_every_company(copy):
     missing = copy.execute("select * from unplaced_whole except all select * from core.unplaced_metric_facts").fetchall()
     assert (batched, missing) == ([], [])
     assert copy.execute("select count(*) from core.unplaced_metric_facts").fetchone() == (14,)  # the check's 14
+
+
+def test_checks_kept_company_by_company_judge_only_the_rebuilt_companies(copy):
+    """A re-run evaluates the checks that read per-company tables on the companies it rebuilt and keeps
+    the others' failures from the last build: together, what one evaluation over everything finds."""
+    kept = [check for check in CHECKS if check.company_tables]
+    assert {check.label for check in kept} >= {"marts/quarterly:unique_keys", "core/base_metric_values:implausible_jumps"}
+    mart_unique = next(check for check in kept if check.label == "marts/quarterly:unique_keys")
+    assert evaluate(copy, mart_unique, None).failures == 0  # stores every company's (no) failures
+    duplicate = "insert into marts.quarterly select * from marts.quarterly where cik = ? and fiscal_year = 2024 and fiscal_quarter = 2"
+    copy.execute(duplicate, [GOOGL])
+    copy.execute(duplicate, [NVDA])
+    # only GOOGL rebuilt: its duplicate is found; NVIDIA was not rebuilt, so its failures are the last build's
+    assert evaluate(copy, mart_unique, {GOOGL}).failures == 1
+    stored = copy.execute("select cik, failures from main.check_failures where asset_check = ?", [mart_unique.label])
+    assert stored.fetchall() == [(GOOGL, 1)]
+    every_company = {cik for (cik,) in copy.execute("select distinct cik from marts.quarterly").fetchall()}
+    for check in kept:  # judged company by company over every company = judged at once
+        whole = evaluate(copy, check, None)
+        assert evaluate(copy, check, every_company) == whole, check.label
+    outcome = evaluate(copy, mart_unique, {NVDA})
+    assert (outcome.failures, [row["cik"] for row in outcome.rows]) == (2, [NVDA, GOOGL])  # in CIK order
+    assert outcome.rows[1] == {"cik": GOOGL, "fiscal_year": 2024, "fiscal_quarter": 2, "rows": 2}
+
+
+def test_exports_read_a_table_built_company_by_company_in_its_order(copy):
+    """A re-run appends the companies it rebuilt after the others, so marts.quarterly is stored out of
+    order; exports (CSV, Parquet, the workbook's sheets) read it sorted as its SQL sorts."""
+    company_batches.build(copy, {GOOGL})  # GOOGL alone: its rows go last
+    stored = [ticker for (ticker,) in copy.execute("select ticker from marts.quarterly").fetchall()]
+    assert stored[-1] == "GOOGL" and stored != sorted(stored)
+    keys = ["ticker", "cik", "fiscal_year", "fiscal_quarter"]
+    exported = query.in_reading_order(copy, "marts.quarterly").df()
+    assert exported[keys].equals(exported[keys].sort_values(keys, na_position="last").reset_index(drop=True))
+    assert len(exported) == len(stored)

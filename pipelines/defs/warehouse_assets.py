@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.defs.checks import CHECKS, evaluate, result
+from pipelines.defs.checks import CHECKS, evaluate, kept_by_company, result
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import (catalog, company_batches, concepts, fact_partitions, filer_profiles, filing_partitions,
                            outlook, publish, query, warehouse)
@@ -83,23 +83,23 @@ PREPARE: dict[str, Callable[[duckdb.DuckDBPyConnection], None]] = {
 
 def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
                  log: Callable[[str], None] = lambda message: None,
-                 seconds: dict[str, float] | None = None) -> tuple[str, int]:
+                 seconds: dict[str, float] | None = None) -> tuple[str, int, set[str] | None]:
     """Every SQL table in build order, the per-company ones batch by batch of companies: only the rows
     of the changed companies when the published tables were built from the same SQL and concept map,
-    else all. Returns the digest of those inputs (for main.build_info) and how many companies were built;
-    seconds gets the time of the per-company tables."""
-    digest, rebuilt = "", 0
+    else all. Returns the digest of those inputs (for main.build_info), how many companies were built,
+    and which (None: every one); seconds gets the time of the per-company tables."""
+    digest, rebuilt, only = "", 0, None
     for name in SQL_TABLES:
         if name == company_batches.CHAIN[0]:
-            digest = company_batches.inputs_digest(conn)
-            same_inputs = company_batches.built_from(conn) == digest
+            digest = company_batches.inputs_digest(conn, also=kept_by_company())
+            only = company_batches.to_rebuild(conn, changed if company_batches.built_from(conn) == digest else None)
             with stopwatch({} if seconds is None else seconds, "seconds_company_tables"):
-                rebuilt = company_batches.build(conn, changed if same_inputs else None, log=log)
+                rebuilt = company_batches.build(conn, only, log=log)
         elif name not in company_batches.CHAIN:
             if name in PREPARE:
                 PREPARE[name](conn)
             warehouse.run_sql(conn, name)
-    return digest, rebuilt
+    return digest, rebuilt, only
 
 
 @contextmanager
@@ -206,8 +206,8 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
             counts = filing_partitions.load(conn, filings_store, removed)
             filer_profiles.load(conn, filings_store, removed)
         with stopwatch(seconds, "seconds_tables"):
-            build.record.company_inputs, rebuilt = build_tables(conn, set(loaded) | set(removed), log=context.log.info,
-                                                                seconds=seconds)
+            build.record.company_inputs, rebuilt, only = build_tables(conn, set(loaded) | set(removed),
+                                                                      log=context.log.info, seconds=seconds)
         with stopwatch(seconds, "seconds_metadata"):
             metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
             metadata.update({("core", table): table_metadata(conn, f"core.{table}")
@@ -216,7 +216,7 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
                              for name in SQL_TABLES})
         catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read
         with stopwatch(seconds, "seconds_checks"):
-            outcomes = [(check, evaluate(conn, check)) for check in CHECKS]
+            outcomes = [(check, evaluate(conn, check, only)) for check in CHECKS]
         metadata[("core", "metrics_wide")].update(companies_rebuilt=rebuilt, **seconds)
         build.record.checks = [outcome for _, outcome in outcomes]
         blocking = [outcome for outcome in build.record.checks if outcome.blocking]

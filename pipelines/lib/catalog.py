@@ -39,6 +39,8 @@ LOADED_TABLES = {
                             "exchanges, fiscal year end; a followed company's own feed, else SEC's nightly "
                             "submissions archive", "cik"),
     "main.build_info": ("Which build produced the published warehouse, and when", "one row"),
+    "main.check_failures": ("What the checks that judge company by company found in the published build: "
+                            "each company's failures and the first of them", "asset_check x cik"),
 }
 _PREFIX = re.compile(r"^(?:\w+\.)?\w+(?: \(view\))?:\s*")
 _GRAIN = re.compile(r"grain:\s*(.+?)(?:;|\.\s|$)")
@@ -78,22 +80,27 @@ def _unit(unit: str) -> str:
 
 
 def annotate(conn: duckdb.DuckDBPyConnection, sql_names: list[str]) -> None:
-    """Write every table's description and grain, and every known column's meaning, as DuckDB comments."""
+    """Write every table's description and grain, and every known column's meaning, as DuckDB comments;
+    only those that differ from what the warehouse holds: a re-run replaces few tables, and writing every
+    comment again took half a second of each build of the whole market."""
     tables = built_tables(sql_names)
     relations = conn.execute(
-        "select schema_name, table_name, 'table' from duckdb_tables() where schema_name in ? "
-        "union all select schema_name, view_name, 'view' from duckdb_views() where not internal and schema_name in ?",
-        [list(SCHEMAS), list(SCHEMAS)]).fetchall()
-    for schema, table, kind in relations:
+        "select schema_name, table_name, 'table', comment from duckdb_tables() where schema_name in ? "
+        "union all select schema_name, view_name, 'view', comment from duckdb_views() "
+        "where not internal and schema_name in ?", [list(SCHEMAS), list(SCHEMAS)]).fetchall()
+    columns: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for schema, table, column, comment in conn.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() where schema_name in ?",
+            [list(SCHEMAS)]).fetchall():
+        columns.setdefault((schema, table), []).append((column, comment))
+    for schema, table, kind, comment in relations:
         description, grain = tables.get(f"{schema}.{table}", ("", ""))
-        if description:
-            text = f"{description}. grain: {grain}" if grain else description
+        text = f"{description}. grain: {grain}" if grain else description
+        if description and text != comment:
             conn.execute(f"comment on {kind} {schema}.{table} is {_literal(text)}")
         meanings = column_meanings(f"{schema}.{table}")
-        columns = conn.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-                               [schema, table]).fetchall()
-        for (column,) in columns:
-            if column in meanings:
+        for column, current in columns.get((schema, table), []):
+            if column in meanings and meanings[column] != current:
                 conn.execute(f'comment on column {schema}.{table}."{column}" is {_literal(meanings[column])}')
 
 

@@ -1,7 +1,8 @@
 """The per-company part of the build, run batch by batch of companies.
 
-Every table from staging.periodic_facts to core.metrics_wide (and the facts they leave out) is computed company by company (each row
-depends on its own company's facts and the shared concept map only). Built for the whole market in one
+Every table from staging.periodic_facts to core.metrics_wide, the facts they leave out, and the marts
+cut from core.metrics_wide (quarterly, annual, TTM) are computed company by company (each row depends on
+its own company's facts and the shared concept map only). Built for the whole market in one
 statement, their largest steps hash tens of millions of facts at once and grow faster than the data;
 built here for a batch of companies at a time, in an in-memory database that sees only those companies'
 rows, and appended to the warehouse, time and memory grow with the number of companies, no faster. A
@@ -13,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 
@@ -25,7 +27,7 @@ CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
     "core/fiscal_year_reconciliation", "core/metric_values", "core/metrics_wide", "core/unplaced_metric_facts",
-    "core/reporting_basis", "core/ppe_balances",
+    "core/reporting_basis", "core/ppe_balances", "marts/quarterly", "marts/annual", "marts/ttm",
 )
 # Tables the chain reads, seen by a batch through its companies only.
 COMPANY_INPUTS = ("core.facts", "core.filing_facts", "core.filings", "core.reported_measures", "core.companies")
@@ -78,9 +80,10 @@ def batches(sizes: list[tuple[str, int]], only: set[str] | None = None,
         yield Batch(tuple(current), only is None)
 
 
-def inputs_digest(conn: duckdb.DuckDBPyConnection) -> str:
-    """What every company's rows are built from besides its own data: the chain's SQL and the concept map."""
-    digest = hashlib.sha256("\n".join(warehouse.sql_text(name) for name in CHAIN).encode())
+def inputs_digest(conn: duckdb.DuckDBPyConnection, also: Iterable[str] = ()) -> str:
+    """What every company's rows are built from besides its own data: the chain's SQL, the concept map,
+    and also (the text of the checks whose failures are kept company by company)."""
+    digest = hashlib.sha256("\n".join([*(warehouse.sql_text(name) for name in CHAIN), *also]).encode())
     digest.update(repr(conn.execute("select * from core.concept_map order by all").fetchall()).encode())
     return digest.hexdigest()
 
@@ -93,25 +96,31 @@ def built_from(conn: duckdb.DuckDBPyConnection) -> str | None:
         return None
 
 
-def build(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
+def to_rebuild(conn: duckdb.DuckDBPyConnection, changed: set[str] | None) -> set[str] | None:
+    """The companies a build replaces: every one (None), or the changed ones and every company with
+    filing documents (the filing tables are reloaded whole at each build)."""
+    if changed is None:
+        return None
+    return changed | {cik for (cik,) in conn.execute("select distinct cik from core.filings").fetchall()}
+
+
+def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
           facts_per_batch: int = FACTS_PER_BATCH, log: Callable[[str], None] = lambda message: None) -> int:
-    """Build the chain's tables in the warehouse conn: all of them (changed None), or only the rows of
-    the changed companies, replaced (and those of every company with filing documents: the filing
-    tables are reloaded whole at each build). Returns the number of companies built; log hears of
-    each batch done, with the time left at the pace so far."""
-    home = conn.execute("select current_database()").fetchone()[0]
+    """Build the chain's tables in the warehouse conn: all of them (only None), or the rows of the
+    companies only names, replaced (see to_rebuild). Returns the number of companies built; log hears
+    of each batch done, with the time left at the pace so far."""
     conn.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     sizes = companies(conn)
-    if changed is not None:
-        changed = changed | {cik for (cik,) in conn.execute("select distinct cik from core.filings").fetchall()}
-        gone = sorted(changed - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
+    if only is not None:
+        gone = sorted(only - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
         _delete(conn, Batch(tuple(gone), whole_range=False))
-    todo = list(batches(sizes, changed, facts_per_batch))
+    todo = list(batches(sizes, only, facts_per_batch))
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(todo):
-        _build_batch(conn, home, batch)
-        _append(conn, home, batch, replace_tables=changed is None and number == 0)
-        conn.execute("detach batch")
+        with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS) as home:
+            for name in CHAIN:
+                warehouse.run_sql(conn, name)
+            _append(conn, home, batch, replace_tables=only is None and number == 0)
         count += len(batch.ciks)
         pace = (time.perf_counter() - started) / (number + 1)
         log(f"company tables: batch {number + 1}/{len(todo)} ({count} companies), "
@@ -120,22 +129,26 @@ def build(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = None,
     return count
 
 
-def _build_batch(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch) -> None:
-    """The chain for one batch, in an in-memory database named batch whose inputs are views of the
-    warehouse's rows of the batch's companies."""
+@contextmanager
+def restricted(conn: duckdb.DuckDBPyConnection, batch: Batch, company_tables: Iterable[str],
+               shared_tables: Iterable[str] = ()) -> Iterator[str]:
+    """conn, for the block, in an in-memory database named batch, where each of company_tables is a view
+    of the warehouse's rows of the batch's companies under the same name (shared_tables: all rows), so
+    that SQL written for the warehouse runs on those companies only. Yields the warehouse's name."""
+    home = conn.execute("select current_database()").fetchone()[0]
     conn.execute("attach ':memory:' as batch")
-    for schema in warehouse.SCHEMAS:
-        conn.execute(f"create schema batch.{schema}")
-    for table in COMPANY_INPUTS:
-        conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table} where {batch.predicate()}")
-    for table in SHARED_INPUTS:
-        conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table}")
-    conn.execute("use batch")
     try:
-        for name in CHAIN:
-            warehouse.run_sql(conn, name)
+        for schema in warehouse.SCHEMAS:
+            conn.execute(f"create schema batch.{schema}")
+        for table in company_tables:
+            conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table} where {batch.predicate()}")
+        for table in shared_tables:
+            conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table}")
+        conn.execute("use batch")
+        yield home
     finally:
         conn.execute(f"use {_quoted(home)}")
+        conn.execute("detach batch")
 
 
 def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:

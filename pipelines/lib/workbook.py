@@ -46,7 +46,7 @@ def fill_workbook(conn: duckdb.DuckDBPyConnection, tables: list[str], path: Path
     }
     add_charts(book, conn)
     for table in tables:
-        write_sheet(book, formats, table.split(".")[-1][:31], conn.execute(f"select * from {table}").df())
+        write_sheet(book, formats, table.split(".")[-1][:31], query.in_reading_order(conn, table).df())
     write_sheet(book, formats, "Sources", conn.execute(warehouse.sql_text("reports/sources")).df(), link="filing_url")
     definitions = pd.read_csv(METRIC_DEFINITIONS_FILE)
     write_sheet(book, formats, "Definitions", definitions)
