@@ -118,17 +118,19 @@ def nightly_job(archive: Path, work: Path, workers: int) -> dict:
 
 
 def child(archive: str, work: str, workers: int, companies: int) -> None:
-    """One scale's nightly job, then again with 1 % of the companies changed; peak memory of this
-    process (the build's DuckDB included) and of its largest worker."""
+    """One scale's nightly job, then again with 1 % of the companies changed, then with nothing changed
+    (what any run costs); peak memory of this process (the build's DuckDB included) and of its largest
+    worker."""
     full = nightly_job(Path(archive), Path(work), workers)
     changed = set(range(0, companies, 100))
     build_archive(Path(archive), companies, changed)
     rerun = nightly_job(Path(archive), Path(work), workers)
+    unchanged = nightly_job(Path(archive), Path(work), workers)
     with duckdb.connect(str(Path(work) / "capexwatch.duckdb"), read_only=True) as conn:
         values = conn.execute(f"select {' + '.join(f'count({m})' for m in SERIES)} from marts.quarterly").fetchone()[0]
         sample = conn.execute(f"select calendar_quarter, {', '.join(SERIES)} from marts.quarterly where cik = ? "
                               "order by period_end desc limit 4", [SAMPLE_CIK]).fetchall()
-    print(json.dumps({"full": full, "rerun": rerun, "changed": len(changed), "values": values,
+    print(json.dumps({"full": full, "rerun": rerun, "unchanged": unchanged, "changed": len(changed), "values": values,
                       "sample": {quarter: values for quarter, *values in sample},
                       "main_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
@@ -160,8 +162,7 @@ def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) 
             "flatten": flatten_seconds, "edgartools": theirs, **ours}
 
 
-def rerun_stages(r: dict) -> str:
-    rerun = r["rerun"]
+def rerun_stages(rerun: dict) -> str:
     stages = [rerun["partitions"], rerun["seconds_load"], rerun["seconds_company_tables"],
               rerun["seconds_tables"] - rerun["seconds_company_tables"], rerun["seconds_metadata"] + rerun["seconds_checks"]]
     return " / ".join(f"{seconds:,.1f}" for seconds in [*stages, rerun["seconds"] - sum(stages)]) + " s"
@@ -197,10 +198,13 @@ def report(runs: list[dict], workers: int) -> None:
     row("end-to-end time against the first column (companies x4, x16)",
         lambda r: f"{r['full']['seconds'] / first['full']['seconds']:.1f}x")
     row("re-run, 1 % of companies changed, end to end",
-        lambda r: f"{r['rerun']['seconds']:,.1f} s ({r['rerun']['seconds'] / r['full']['seconds']:.0%} of a full run; "
+        lambda r: f"{r['rerun']['seconds']:,.1f} s ({r['rerun']['seconds'] / r['full']['seconds']:.1%} of a full run; "
                   f"{r['rerun']['processed']} ingested, {r['rerun']['companies_rebuilt']} rebuilt)")
     row("re-run by stage: partitions / load / per-company tables / whole-market tables (marts) / metadata + "
-        "checks / the rest (Dagster, private copy, publication)", rerun_stages)
+        "checks / the rest (Dagster, private copy, publication)", lambda r: rerun_stages(r["rerun"]))
+    row("re-run with nothing changed, end to end (what any run costs)",
+        lambda r: f"{r['unchanged']['seconds']:,.1f} s ({r['unchanged']['seconds'] / r['full']['seconds']:.1%} of a "
+                  f"full run; by stage: {rerun_stages(r['unchanged'])})")
     row("peak memory: main process (build included) / largest worker",
         lambda r: f"{r['main_kb'] / 1024:,.0f} MB / {r['worker_kb'] / 1024:,.0f} MB")
     if all(r["edgartools"] for r in runs):
