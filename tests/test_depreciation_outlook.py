@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.lib import depreciation as model
+from pipelines.lib import outlook
 from pipelines.lib.depreciation import Fit, Lives
 
 AAPL, GOOGL = "0000320193", "0001652044"
@@ -92,3 +93,26 @@ def test_the_backtest_errors_recomputed_from_the_reported_quarters(db):
     assert mape_model < mape_trend
     no_backtest = dict(db.execute("select ticker, verdict from marts.depreciation_backtest where horizon is null").fetchall())
     assert no_backtest["GOOGL"].startswith("too little history to backtest")  # D&A reported since 2023 only
+
+
+def test_finance_lease_additions_and_net_capex_as_other_inputs(db):
+    """Alphabet's outlook is projected again from capex plus the property and equipment it acquired under
+    finance leases (reported quarterly from 2024): the same model, fitted and projected on that series,
+    recomputed here from the mart's quarters. Net capex needs the proceeds in every quarter, which
+    Alphabet does not report, so it says so instead of projecting."""
+    tail, _ = outlook.usable(outlook.quarters(db).query("cik == @GOOGL"))  # the quarters the outlook uses
+    series = tail.capex.to_numpy(float) + tail.finance_lease_additions.fillna(0).to_numpy(float)
+    rows = db.execute("select step, projected_da_with_finance_leases, fit_mape_with_finance_leases, "
+                      "source_with_finance_leases, projected_da_net_capex, source_net_capex, short_life_years, "
+                      "long_life_years, projected_da from marts.depreciation_outlook "
+                      "where cik = ? and scenario = 'disclosed lives, capex at TTM level' order by step", [GOOGL]).fetchall()
+    lives = Lives(rows[0][6], rows[0][7], "test")
+    fitted = model.fit(series, tail.d_and_a.to_numpy(float), lives)
+    expected = model.project(series, np.full(model.HORIZON, series[-4:].mean()), fitted, lives)
+    assert [row[1] for row in rows] == pytest.approx(expected, rel=1e-9)
+    assert rows[0][2] == pytest.approx(fitted.mape)
+    reported = int(tail.finance_lease_additions.notna().sum())
+    assert reported == 9 and rows[0][3] == (f"capex plus finance-lease additions, reported for 9 of the {len(tail)} "
+                                            "quarters (from 2024-03-31; none counted where not reported)")
+    assert all(row[4] is None for row in rows) and rows[0][5].startswith("capex net of proceeds reported for ")
+    assert rows[-1][1] > rows[-1][8]  # leased capacity adds depreciation

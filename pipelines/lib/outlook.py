@@ -5,6 +5,7 @@ here in Python; sql/marts/depreciation_outlook.sql and depreciation_backtest.sql
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -23,13 +24,14 @@ SCENARIOS = [  # (name, short life: disclosed or the shorter one, capex continui
     (f"servers {model.SHORTER_SHORT_LIFE:g} years, no new capex", True, False),
 ]
 HORIZONS = (4, 8)
+VARIANTS = ("with_finance_leases", "net_capex")  # the other inputs the vintages are built from (variants())
 
 
 def quarters(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each followed company's discrete quarters, in order, with the TTM figures of each quarter."""
     return conn.execute("""
         select q.cik, q.ticker, q.fiscal_year, q.fiscal_quarter, q.period_end, q.calendar_quarter, q.capex,
-               q.d_and_a, t.revenue as ttm_revenue, t.operating_income as ttm_operating_income,
+               q.finance_lease_additions, q.capex_net, q.d_and_a, t.revenue as ttm_revenue, t.operating_income as ttm_operating_income,
                t.d_and_a as ttm_d_and_a
         from marts.quarterly as q
         left join marts.ttm as t using (cik, fiscal_year, fiscal_quarter)
@@ -78,6 +80,36 @@ def usable(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return tail, None
 
 
+@dataclass(frozen=True)
+class OtherInput:
+    series: np.ndarray | None  # per quarter of the tail; None: not reported enough to use
+    source: str  # how much of it is reported, or why it is not used
+    first: int = 0  # the first quarter (index into the tail) that reports it
+
+
+def variants(tail: pd.DataFrame) -> dict[str, OtherInput]:
+    """The other series the vintages can be built from: capex plus the property and equipment acquired
+    under finance leases (leased capacity is depreciated too; a quarter that does not disclose them
+    counts none), and capex net of the proceeds from selling property and equipment (Amazon's, with its
+    incentives), which needs those proceeds in every quarter."""
+    capex, leases, net = tail.capex.to_numpy(float), tail.finance_lease_additions, tail.capex_net
+    quarters_ = query.counted(len(tail), "quarter")
+    reported = leases.notna().to_numpy()
+    if reported.any():
+        with_leases = OtherInput(
+            capex + leases.fillna(0).to_numpy(float),
+            f"capex plus finance-lease additions, reported for {int(reported.sum())} of the {quarters_} (from "
+            f"{tail.period_end[leases.notna()].min():%Y-%m-%d}; none counted where not reported)", int(reported.argmax()))
+    else:
+        with_leases = OtherInput(None, "no finance-lease additions reported in these quarters")
+    if net.notna().all():
+        net_capex = OtherInput(net.to_numpy(float), f"capex net of proceeds in all {quarters_}")
+    else:
+        net_capex = OtherInput(None, f"capex net of proceeds reported for {int(net.notna().sum())} of the {quarters_}: "
+                                     "not projected" if net.notna().any() else "no proceeds from property and equipment reported")
+    return {"with_finance_leases": with_leases, "net_capex": net_capex}
+
+
 def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per company, scenario and projected quarter; a company that cannot be projected gets
     one row with its reason."""
@@ -98,6 +130,8 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         lives = disclosed_lives(conn, cik)
         capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
         fitted = model.fit(capex, da, lives)
+        alternatives = {name: (other, model.fit(other.series, da, lives) if other.series is not None else None)
+                        for name, other in variants(tail).items()}
         latest = tail.iloc[-1]
         for name, shorter, spending in SCENARIOS:
             future = np.full(model.HORIZON, capex[-4:].mean() if spending else 0.0)
@@ -106,6 +140,12 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life) - fitted.other
             projected = model.project(capex, future, fitted, lives, short_life) if spending else locked_in + fitted.other
             ttm = pd.Series(np.concatenate([da[-3:], projected])).rolling(4).sum().to_numpy()[3:]
+            other_inputs = {}
+            for variant, (other, fit_) in alternatives.items():
+                series = other.series
+                projection = (model.project(series, np.full(model.HORIZON, series[-4:].mean() if spending else 0.0),
+                                            fit_, lives, short_life) if fit_ else [None] * model.HORIZON)
+                other_inputs[variant] = (projection, other.source, fit_.mape if fit_ else None)
             for step in range(model.HORIZON):
                 quarter_index = int(latest.fiscal_year) * 4 + int(latest.fiscal_quarter) - 1 + step + 1
                 records.append({
@@ -120,6 +160,9 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "short_share": fitted.short_share, "other_da_per_quarter": fitted.other, "fit_mape": fitted.mape,
                     "latest_ttm_revenue": latest.ttm_revenue, "latest_ttm_operating_income": latest.ttm_operating_income,
                     "latest_ttm_da": latest.ttm_d_and_a,
+                    **{column: value for variant, (projection, source, mape) in other_inputs.items()
+                       for column, value in ((f"projected_da_{variant}", projection[step]),
+                                             (f"fit_mape_{variant}", mape), (f"source_{variant}", source))},
                 })
     return pd.DataFrame.from_records(records, columns=OUTLOOK_COLUMNS)
 
@@ -135,7 +178,8 @@ OUTLOOK_COLUMNS = [
     "cik", "ticker", "scenario", "step", "fiscal_year", "fiscal_quarter", "origin_period_end", "projected_da",
     "locked_in_da", "projected_ttm_da", "da_to_ttm_revenue", "da_increase_to_operating_income", "capex_per_quarter",
     "short_life_years", "long_life_years", "lives_source", "lag_quarters", "short_share", "other_da_per_quarter",
-    "fit_mape", "latest_ttm_revenue", "latest_ttm_operating_income", "latest_ttm_da", "reason",
+    "fit_mape", "latest_ttm_revenue", "latest_ttm_operating_income", "latest_ttm_da",
+    *(f"{column}_{variant}" for variant in VARIANTS for column in ("projected_da", "fit_mape", "source")), "reason",
 ]
 
 
@@ -148,6 +192,7 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         tail, _ = usable(frame)
         lives = disclosed_lives(conn, cik)
         capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
+        alternatives = variants(tail)
         for origin in range(model.MIN_QUARTERS - 1, len(tail) - min(HORIZONS)):
             window = da[origin - model.FIT_QUARTERS + 1: origin + 1]
             if np.isnan(window).any() or np.isnan(da[origin - 4]):
@@ -158,6 +203,10 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             at_ttm = model.project(capex[: origin + 1], np.full(steps, capex[origin - 3: origin + 1].mean()), fitted, lives)
             spent = model.project(capex[: origin + 1], np.concatenate([later, np.full(steps - len(later), later[-1])]),
                                   fitted, lives)
+            # an input counts from the first quarter that reports it (before, it is capex alone)
+            other_inputs = {name: _at_ttm_level(other.series[: origin + 1], da[: origin + 1], lives, steps)
+                            if other.series is not None and origin >= other.first else [None] * steps
+                            for name, other in alternatives.items()}
             for horizon in HORIZONS:
                 target = origin + horizon
                 if target >= len(tail) or np.isnan(da[target]):
@@ -169,10 +218,17 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "model": at_ttm[horizon - 1], "model_with_capex_spent": spent[horizon - 1],
                     "flat": model.naive_flat(da[: origin + 1], horizon), "trend": model.naive_trend(da[: origin + 1], horizon),
                     "lag_quarters": fitted.lag, "short_share": fitted.short_share,
+                    **{f"model_{name}": projection[horizon - 1] for name, projection in other_inputs.items()},
                 })
     return pd.DataFrame.from_records(records, columns=BACKTEST_COLUMNS)
 
 
+def _at_ttm_level(series: np.ndarray, da: np.ndarray, lives: Lives, steps: int) -> np.ndarray:
+    """Fitted on series and projected with it continuing at its level of the last four quarters."""
+    return model.project(series, np.full(steps, series[-4:].mean()), model.fit(series, da, lives), lives)
+
+
 BACKTEST_COLUMNS = ["cik", "ticker", "origin_period_end", "target_period_end", "horizon", "reported_da", "model",
-                    "model_with_capex_spent", "flat", "trend", "lag_quarters", "short_share"]
+                    "model_with_capex_spent", "flat", "trend", "lag_quarters", "short_share",
+                    *(f"model_{variant}" for variant in VARIANTS)]
 

@@ -4,8 +4,10 @@
 -- servers and network equipment, the rest over that of buildings). Scenarios: the disclosed lives or
 -- servers at four years (a change of estimate from the first projected quarter), capex continuing at its
 -- TTM level or no new capex. locked_in_da is what the capex already spent will add whatever comes
--- next. Each row names its scenario and parameters; a company whose history is too short has one row
--- with the reason. grain: cik x scenario x step (step 1 = the quarter after the last reported)
+-- next. The same scenario is also projected from two other inputs, each fitted again: capex plus the
+-- property and equipment acquired under finance leases, and capex net of proceeds (Amazon's), where the
+-- company reports them (source_* says how much, or why not). Each row names its scenario and
+-- parameters; a company whose history is too short has one row with the reason. grain: cik x scenario x step (step 1 = the quarter after the last reported)
 create or replace table marts.depreciation_outlook as
 select
     cik::varchar as cik, ticker::varchar as ticker, scenario::varchar as scenario, step::integer as step,
@@ -20,6 +22,11 @@ select
     other_da_per_quarter::double as other_da_per_quarter, fit_mape::double as fit_mape,
     latest_ttm_revenue::double as latest_ttm_revenue,
     latest_ttm_operating_income::double as latest_ttm_operating_income, latest_ttm_da::double as latest_ttm_da,
+    projected_da_with_finance_leases::double as projected_da_with_finance_leases,
+    fit_mape_with_finance_leases::double as fit_mape_with_finance_leases,
+    source_with_finance_leases::varchar as source_with_finance_leases,
+    projected_da_net_capex::double as projected_da_net_capex, fit_mape_net_capex::double as fit_mape_net_capex,
+    source_net_capex::varchar as source_net_capex,
     reason::varchar as reason
 from depreciation_outlook_rows
 order by cik, scenario, step
