@@ -300,7 +300,12 @@ def outlook(company: str, fmt: str, units: str | None) -> None:
         return
     click.echo(f"{first.ticker or first.cik}: {first.lives_source}; fitted: "
                f"{query.counted(int(first.lag_quarters), 'quarter')} from capex to service, {first.short_share:.0%} "
-               f"short-lived, {first.fit_mape:.1%} from the reported D&A of the last 12 quarters\n")
+               f"short-lived, {first.fit_mape:.1%} from the reported D&A of the last 12 quarters")
+    for variant, label in (("with_finance_leases", "capex plus finance-lease additions"), ("net_capex", "net capex")):
+        if pd.notna(first[f"fit_mape_{variant}"]):  # the other inputs' projections are in --format csv/json
+            click.echo(f"fitted on {label}: {first[f'fit_mape_{variant}']:.1%} from the same D&A "
+                       f"(projected_da_{variant} in --format csv or json)")
+    click.echo("")
     click.echo(query.render(rows[OUTLOOK_COLUMNS], fmt, units))
 
 

@@ -525,6 +525,8 @@ def test_outlook_of_a_company_and_why_another_is_not_projected(refreshed):
         stored = conn.execute("select projected_da from marts.depreciation_outlook where ticker = 'GOOGL' "
                               "order by scenario, step limit 1").fetchone()[0]
     assert rows[0]["projected_da"] == pytest.approx(stored, abs=1)
+    assert "fitted on capex plus finance-lease additions: 3.6% from the same D&A" in table.stdout  # the other input
+    assert rows[0]["projected_da_with_finance_leases"] > 0 and rows[0]["projected_da_net_capex"] is None
     amazon = run(warehouse_dir, "outlook", "AMZN")
     assert amazon.returncode == 0 and amazon.stdout.startswith("AMZN: not projected: no discrete quarters")
     [reason] = json.loads(run(warehouse_dir, "outlook", "amzn", "--format", "json").stdout)  # programs: valid JSON

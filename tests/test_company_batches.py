@@ -97,7 +97,11 @@ def test_checks_kept_company_by_company_judge_only_the_rebuilt_companies(copy):
     kept = [check for check in CHECKS if check.company_tables]
     assert {check.label for check in kept} >= {"marts/quarterly:unique_keys", "core/base_metric_values:implausible_jumps"}
     mart_unique = next(check for check in kept if check.label == "marts/quarterly:unique_keys")
+    assert copy.execute("select comment from duckdb_tables() where table_name = 'check_failures'").fetchone()[0] \
+        .startswith("What the checks that judge company by company found")  # described from the first build
+    copy.execute("insert into main.check_failures values ('core/gone:old_check', ?, 1, '[]')", [GOOGL])
     assert evaluate(copy, mart_unique, None).failures == 0  # stores every company's (no) failures
+    assert copy.execute("select count(*) from main.check_failures where asset_check = 'core/gone:old_check'").fetchone() == (0,)
     duplicate = "insert into marts.quarterly select * from marts.quarterly where cik = ? and fiscal_year = 2024 and fiscal_quarter = 2"
     copy.execute(duplicate, [GOOGL])
     copy.execute(duplicate, [NVDA])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from pipelines.lib import depreciation as model
@@ -113,6 +114,25 @@ def test_finance_lease_additions_and_net_capex_as_other_inputs(db):
     assert rows[0][2] == pytest.approx(fitted.mape)
     reported = int(tail.finance_lease_additions.notna().sum())
     assert reported == 9 and rows[0][3] == (f"capex plus finance-lease additions, reported for 9 of the {len(tail)} "
-                                            "quarters (from 2024-03-31; none counted where not reported)")
+                                            "quarters (2024-03-31 to 2026-03-31); a quarter without them counts none, "
+                                            "and annual totals are not spread over quarters")
     assert all(row[4] is None for row in rows) and rows[0][5].startswith("capex net of proceeds reported for ")
     assert rows[-1][1] > rows[-1][8]  # leased capacity adds depreciation
+
+
+def test_an_other_input_counts_only_where_the_fit_window_reports_it():
+    """Finance-lease additions reported for three early quarters only: a fit whose 12 quarters include
+    one of them uses them, a later fit (and the outlook) does not, and the source says when they stopped."""
+    quarters = 40
+    tail = pd.DataFrame({
+        "capex": np.full(quarters, 100.0),
+        "finance_lease_additions": [50.0 if 4 <= q < 7 else np.nan for q in range(quarters)],
+        "capex_net": np.nan,
+        "period_end": pd.date_range("2010-03-31", periods=quarters, freq="QE"),
+    })
+    leases = outlook.variants(tail)["with_finance_leases"]
+    assert leases.series[5] == 150 and leases.series[20] == 100  # none counted where not reported
+    assert [leases.usable_at(origin) for origin in (3, 4, 17, 18, 39)] == [False, True, True, False, False]
+    assert leases.stale.startswith("finance-lease additions last reported for 2011-09-30, before the 12 quarters")
+    assert "(2011-03-31 to 2011-09-30)" in leases.source
+    assert outlook.variants(tail)["net_capex"].series is None

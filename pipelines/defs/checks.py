@@ -88,14 +88,15 @@ def evaluate(conn: duckdb.DuckDBPyConnection, check: Check, rebuilt: set[str] | 
     else:
         failures = _failures(conn, check)
         conn.execute(FAILURES_TABLE)
-        conn.execute("delete from main.check_failures where asset_check = ?", [check.label])
-    rows = _rows(failures)
-    by_company: dict[str, list[dict]] = {}
-    for row in rows:
-        by_company.setdefault(row["cik"], []).append(row)
-    if by_company:
+        conn.execute("delete from main.check_failures where asset_check = ? or asset_check not in ?",  # and checks gone
+                     [check.label, [kept.label for kept in CHECKS if kept.company_tables]])
+    if len(failures):  # each company's count and its first rows (only those are made plain: a broken build has millions)
+        by_company = failures.groupby("cik", sort=False)
+        samples: dict[str, list[dict]] = {}
+        for row in _rows(by_company.head(SAMPLE_ROWS)):
+            samples.setdefault(row["cik"], []).append(row)
         conn.executemany("insert into main.check_failures values (?, ?, ?, ?)",
-                         [[check.label, cik, len(found), json.dumps(found[:SAMPLE_ROWS])] for cik, found in by_company.items()])
+                         [[check.label, cik, int(count), json.dumps(samples[cik])] for cik, count in by_company.size().items()])
     kept = conn.execute("select failures, sample from main.check_failures where asset_check = ? order by cik",
                         [check.label]).fetchall()
     sample = [row for _, text in kept for row in json.loads(text)][:SAMPLE_ROWS]

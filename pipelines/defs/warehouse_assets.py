@@ -214,9 +214,9 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
                              for table in ("filings", "filing_facts", "reported_measures", "filer_profiles")})
             metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name))
                              for name in SQL_TABLES})
-        catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read
         with stopwatch(seconds, "seconds_checks"):
             outcomes = [(check, evaluate(conn, check, only)) for check in CHECKS]
+        catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read (main.check_failures too)
         metadata[("core", "metrics_wide")].update(companies_rebuilt=rebuilt, **seconds)
         build.record.checks = [outcome for _, outcome in outcomes]
         blocking = [outcome for outcome in build.record.checks if outcome.blocking]

@@ -52,6 +52,17 @@ class Batch:
         return bounds if self.whole_range else f"{bounds} and cik in ({', '.join(repr(c) for c in self.ciks)})"
 
 
+def sort_order(table: str) -> str | None:
+    """The ORDER BY that ends the SQL of a chain table ('marts.quarterly'), if it has one: the order
+    each batch is stored in, not the table's, once batches and re-runs are appended."""
+    name = next((name for name in CHAIN if warehouse.relation_name(name) == table), None)
+    found = _FINAL_ORDER.search(warehouse.sql_text(name)) if name else None
+    return found.group(1).strip() if found else None
+
+
+_FINAL_ORDER = re.compile(r"\norder by ([^\n;]+)\s*;?\s*$", re.IGNORECASE)
+
+
 def companies(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Every company the build holds, with its number of facts (filing documents' count too), by CIK."""
     return conn.execute("""

@@ -84,7 +84,13 @@ def usable(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
 class OtherInput:
     series: np.ndarray | None  # per quarter of the tail; None: not reported enough to use
     source: str  # how much of it is reported, or why it is not used
-    first: int = 0  # the first quarter (index into the tail) that reports it
+    reported: np.ndarray | None = None  # per quarter: the input itself is reported (not counted as none)
+    stale: str = ""  # the source when the latest fit window does not report it
+
+    def usable_at(self, origin: int) -> bool:
+        """Whether a fit ending at this quarter of the tail sees the input reported at least once in its
+        window: before, or long after it stopped, the series is capex alone."""
+        return self.series is not None and bool(self.reported[max(origin - model.FIT_QUARTERS + 1, 0): origin + 1].any())
 
 
 def variants(tail: pd.DataFrame) -> dict[str, OtherInput]:
@@ -96,14 +102,18 @@ def variants(tail: pd.DataFrame) -> dict[str, OtherInput]:
     quarters_ = query.counted(len(tail), "quarter")
     reported = leases.notna().to_numpy()
     if reported.any():
+        ends = tail.period_end[leases.notna()]
         with_leases = OtherInput(
             capex + leases.fillna(0).to_numpy(float),
-            f"capex plus finance-lease additions, reported for {int(reported.sum())} of the {quarters_} (from "
-            f"{tail.period_end[leases.notna()].min():%Y-%m-%d}; none counted where not reported)", int(reported.argmax()))
+            f"capex plus finance-lease additions, reported for {int(reported.sum())} of the {quarters_} "
+            f"({ends.min():%Y-%m-%d} to {ends.max():%Y-%m-%d}); a quarter without them counts none, and annual "
+            "totals are not spread over quarters", reported,
+            f"finance-lease additions last reported for {ends.max():%Y-%m-%d}, before the {model.FIT_QUARTERS} quarters "
+            "the model is fitted to: not projected")
     else:
         with_leases = OtherInput(None, "no finance-lease additions reported in these quarters")
     if net.notna().all():
-        net_capex = OtherInput(net.to_numpy(float), f"capex net of proceeds in all {quarters_}")
+        net_capex = OtherInput(net.to_numpy(float), f"capex net of proceeds in all {quarters_}", np.ones(len(tail), bool))
     else:
         net_capex = OtherInput(None, f"capex net of proceeds reported for {int(net.notna().sum())} of the {quarters_}: "
                                      "not projected" if net.notna().any() else "no proceeds from property and equipment reported")
@@ -130,7 +140,7 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         lives = disclosed_lives(conn, cik)
         capex, da = tail.capex.to_numpy(float), tail.d_and_a.to_numpy(float)
         fitted = model.fit(capex, da, lives)
-        alternatives = {name: (other, model.fit(other.series, da, lives) if other.series is not None else None)
+        alternatives = {name: (other, model.fit(other.series, da, lives) if other.usable_at(len(tail) - 1) else None)
                         for name, other in variants(tail).items()}
         latest = tail.iloc[-1]
         for name, shorter, spending in SCENARIOS:
@@ -145,7 +155,8 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 series = other.series
                 projection = (model.project(series, np.full(model.HORIZON, series[-4:].mean() if spending else 0.0),
                                             fit_, lives, short_life) if fit_ else [None] * model.HORIZON)
-                other_inputs[variant] = (projection, other.source, fit_.mape if fit_ else None)
+                source = other.source if fit_ or other.series is None else other.stale
+                other_inputs[variant] = (projection, source, fit_.mape if fit_ else None)
             for step in range(model.HORIZON):
                 quarter_index = int(latest.fiscal_year) * 4 + int(latest.fiscal_quarter) - 1 + step + 1
                 records.append({
@@ -203,9 +214,9 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             at_ttm = model.project(capex[: origin + 1], np.full(steps, capex[origin - 3: origin + 1].mean()), fitted, lives)
             spent = model.project(capex[: origin + 1], np.concatenate([later, np.full(steps - len(later), later[-1])]),
                                   fitted, lives)
-            # an input counts from the first quarter that reports it (before, it is capex alone)
+            # an input counts where the fit window reports it (elsewhere, it is capex alone)
             other_inputs = {name: _at_ttm_level(other.series[: origin + 1], da[: origin + 1], lives, steps)
-                            if other.series is not None and origin >= other.first else [None] * steps
+                            if other.usable_at(origin) else [None] * steps
                             for name, other in alternatives.items()}
             for horizon in HORIZONS:
                 target = origin + horizon

@@ -22,10 +22,6 @@ from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_F
 FORMATS = ("table", "csv", "json", "markdown")
 UNITS = {"B": 1e9, "M": 1e6}  # --units: amounts in USD billions or millions, for reading
 KIND_OF_UNIT = {"USD": "amount", "fraction": "ratio", "multiple": "multiple"}
-# The order an export reads a table built company by company in: its rows are stored in the order they
-# were built (batches of companies, then the companies a re-run replaced), not in their SQL's order.
-READING_ORDER = ("ticker", "cik", "fiscal_year", "fiscal_quarter")
-
 Kind = duckdb.StatementType
 READ_ONLY_KINDS = {Kind.SELECT, Kind.EXPLAIN}  # SELECT covers WITH, FROM-first, SHOW, DESCRIBE, SUMMARIZE
 ONE_QUERY = "capexwatch sql runs one read-only query"
@@ -116,13 +112,12 @@ def run(path: Path, sql: str, params: list | dict | None = None) -> pd.DataFrame
 
 
 def in_reading_order(conn: duckdb.DuckDBPyConnection, table: str) -> duckdb.DuckDBPyRelation:
-    """The whole table; one built company by company sorted as its SQL sorts each batch (by the
-    READING_ORDER columns it has), for exports. Other tables are stored in their SQL's own order."""
+    """The whole table, for exports. One built company by company is stored in the order its rows were
+    built (batches, then the companies a re-run replaced): it is read sorted as its SQL sorts each batch.
+    Other tables are stored in their SQL's own order."""
     relation = conn.table(table)
-    if table not in {warehouse.relation_name(name) for name in company_batches.CHAIN}:
-        return relation
-    keys = [column for column in READING_ORDER if column in relation.columns]
-    return relation.order(", ".join(f'"{column}"' for column in keys)) if keys else relation
+    order = company_batches.sort_order(table)
+    return relation.order(order) if order else relation
 
 
 def check_one_read_only_query(sql: str) -> None:
