@@ -414,7 +414,7 @@ def resolve_table(conn: duckdb.DuckDBPyConnection, name: str) -> str:
 def write_flat(conn: duckdb.DuckDBPyConnection, table: str, target: Path, fmt: str) -> Path:
     """target replaced only once complete: DuckDB writes a new file in place, and a killed write of an
     existing one leaves a tmp_<name> file that looks like an export."""
-    relation = query.in_reading_order(conn, table)
+    relation = query.in_reading_order(warehouse.synchronous_writes(conn), table)
     with atomic.replacing(target) as temporary:
         if fmt == "csv":  # as `capexwatch sql --format csv` prints it: plain numbers, ISO dates, reasons joined
             relation.project(", ".join(query.plain_columns(relation))).write_csv(str(temporary))

@@ -143,7 +143,7 @@ def staged_filing_documents(context: dg.AssetExecutionContext, sec: SecResource)
         "core/filing_warnings": ("incoming_warnings", [pd.DataFrame.from_records(problems, columns=WARNING_COLUMNS)]),
         "core/reported_measures": ("incoming_measures", [pd.DataFrame.from_records(measures, columns=MEASURE_COLUMNS)]),
     }
-    conn = duckdb.connect()  # typed by the warehouse's own table definitions, in memory
+    conn = warehouse.synchronous_writes(duckdb.connect())  # typed by the warehouse's own table definitions, in memory
     conn.execute("create schema core")
     warehouse.run_sql(conn, "core/filing_tables__create")
     for statement, (view, parts) in incoming.items():

@@ -44,7 +44,7 @@ class Partition:
 
 def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that knows companyfacts_rows(); in-memory unless given one."""
-    conn = conn or duckdb.connect()
+    conn = warehouse.synchronous_writes(conn or duckdb.connect())
     warehouse.run_sql(conn, "staging/companyfacts_rows")
     return conn
 

@@ -84,7 +84,7 @@ def write_archive(store: PartitionStore, archive: Path) -> int:
 
 
 def _write(store: PartitionStore, name: str, rows: pd.DataFrame) -> None:
-    conn = duckdb.connect()
+    conn = warehouse.synchronous_writes(duckdb.connect())
     conn.execute("create schema core")
     warehouse.run_sql(conn, "core/filer_profiles__create")
     conn.register("incoming_profiles", rows)

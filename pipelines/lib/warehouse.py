@@ -73,6 +73,15 @@ def is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text
 
 
+def synchronous_writes(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Files written from conn are written by the query's own threads. DuckDB 2.0's asynchronous file
+    writer can deadlock when a write fails midway (the failing query waits for the write tasks, one of
+    which waits for a lock the aborting writer holds): a CSV export whose query failed hung the test
+    suite, and a malformed companyfacts document could hang the ingest. No slower for the partitions."""
+    conn.execute("set async_threads = 0")
+    return conn
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, turning DuckDB's lock error into one that says what to do."""
     path.parent.mkdir(parents=True, exist_ok=True)
