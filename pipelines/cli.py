@@ -24,6 +24,7 @@ from pipelines import refresh as refresh_lib
 from pipelines.defs.checks import CHECKS, check_params
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import atomic, catalog, publish, query, universe, warehouse, workbook
+from pipelines.lib import outlook as outlook_lib
 from pipelines.lib import screen as screen_lib
 from pipelines.lib.raw_store import InvalidResponse, RawFileCorrupt
 from pipelines.lib.sec_client import SecError
@@ -301,7 +302,7 @@ def outlook(company: str, fmt: str, units: str | None) -> None:
     click.echo(f"{first.ticker or first.cik}: {first.lives_source}; fitted: "
                f"{query.counted(int(first.lag_quarters), 'quarter')} from capex to service, {first.short_share:.0%} "
                f"short-lived, {first.fit_mape:.1%} from the reported D&A of the last 12 quarters")
-    for variant, label in (("with_finance_leases", "capex plus finance-lease additions"), ("net_capex", "net capex")):
+    for variant, label in outlook_lib.VARIANTS.items():
         if pd.notna(first[f"fit_mape_{variant}"]):  # the other inputs' projections are in --format csv/json
             click.echo(f"fitted on {label}: {first[f'fit_mape_{variant}']:.1%} from the same D&A "
                        f"(projected_da_{variant} in --format csv or json)")

@@ -24,7 +24,10 @@ SCENARIOS = [  # (name, short life: disclosed or the shorter one, capex continui
     (f"servers {model.SHORTER_SHORT_LIFE:g} years, no new capex", True, False),
 ]
 HORIZONS = (4, 8)
-VARIANTS = ("with_finance_leases", "net_capex")  # the other inputs the vintages are built from (variants())
+VARIANTS = {  # the other inputs the vintages are built from (variants()), with what they are
+    "with_finance_leases": "capex plus finance-lease additions",
+    "net_capex": "net capex",
+}
 
 
 def quarters(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -144,7 +147,7 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                         for name, other in variants(tail).items()}
         latest = tail.iloc[-1]
         for name, shorter, spending in SCENARIOS:
-            future = np.full(model.HORIZON, capex[-4:].mean() if spending else 0.0)
+            future = _continuing(capex, model.HORIZON, spending)
             short_life = model.SHORTER_SHORT_LIFE if shorter else None
             # what the capex already spent adds, the constant for what capex does not explain left out
             locked_in = model.project(capex, np.zeros(model.HORIZON), fitted, lives, short_life) - fitted.other
@@ -153,8 +156,8 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             other_inputs = {}
             for variant, (other, fit_) in alternatives.items():
                 series = other.series
-                projection = (model.project(series, np.full(model.HORIZON, series[-4:].mean() if spending else 0.0),
-                                            fit_, lives, short_life) if fit_ else [None] * model.HORIZON)
+                projection = (model.project(series, _continuing(series, model.HORIZON, spending), fit_, lives, short_life)
+                              if fit_ else [None] * model.HORIZON)
                 source = other.source if fit_ or other.series is None else other.stale
                 other_inputs[variant] = (projection, source, fit_.mape if fit_ else None)
             for step in range(model.HORIZON):
@@ -176,6 +179,11 @@ def outlook(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                                              (f"fit_mape_{variant}", mape), (f"source_{variant}", source))},
                 })
     return pd.DataFrame.from_records(records, columns=OUTLOOK_COLUMNS)
+
+
+def _continuing(series: np.ndarray, steps: int, spending: bool = True) -> np.ndarray:
+    """The series' future: its level of the last four quarters (its TTM pace), or none."""
+    return np.full(steps, series[-4:].mean() if spending else 0.0)
 
 
 def _ratio(numerator: float, denominator: float | None) -> float | None:
@@ -211,11 +219,12 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             fitted = model.fit(capex[: origin + 1], da[: origin + 1], lives)
             steps = max(HORIZONS)
             later = capex[origin + 1: origin + 1 + steps]
-            at_ttm = model.project(capex[: origin + 1], np.full(steps, capex[origin - 3: origin + 1].mean()), fitted, lives)
+            at_ttm = _at_ttm_level(capex[: origin + 1], fitted, lives, steps)
             spent = model.project(capex[: origin + 1], np.concatenate([later, np.full(steps - len(later), later[-1])]),
                                   fitted, lives)
             # an input counts where the fit window reports it (elsewhere, it is capex alone)
-            other_inputs = {name: _at_ttm_level(other.series[: origin + 1], da[: origin + 1], lives, steps)
+            other_inputs = {name: _at_ttm_level(other.series[: origin + 1],
+                                                model.fit(other.series[: origin + 1], da[: origin + 1], lives), lives, steps)
                             if other.usable_at(origin) else [None] * steps
                             for name, other in alternatives.items()}
             for horizon in HORIZONS:
@@ -234,9 +243,9 @@ def backtest_points(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=BACKTEST_COLUMNS)
 
 
-def _at_ttm_level(series: np.ndarray, da: np.ndarray, lives: Lives, steps: int) -> np.ndarray:
-    """Fitted on series and projected with it continuing at its level of the last four quarters."""
-    return model.project(series, np.full(steps, series[-4:].mean()), model.fit(series, da, lives), lives)
+def _at_ttm_level(series: np.ndarray, fit_: model.Fit, lives: Lives, steps: int) -> np.ndarray:
+    """The fitted model's projection with series continuing at its level of the last four quarters."""
+    return model.project(series, _continuing(series, steps), fit_, lives)
 
 
 BACKTEST_COLUMNS = ["cik", "ticker", "origin_period_end", "target_period_end", "horizon", "reported_da", "model",

@@ -22,6 +22,7 @@ from pipelines.lib.settings import COLUMN_DEFINITIONS_FILE, METRIC_DEFINITIONS_F
 FORMATS = ("table", "csv", "json", "markdown")
 UNITS = {"B": 1e9, "M": 1e6}  # --units: amounts in USD billions or millions, for reading
 KIND_OF_UNIT = {"USD": "amount", "fraction": "ratio", "multiple": "multiple"}
+
 Kind = duckdb.StatementType
 READ_ONLY_KINDS = {Kind.SELECT, Kind.EXPLAIN}  # SELECT covers WITH, FROM-first, SHOW, DESCRIBE, SUMMARIZE
 ONE_QUERY = "capexwatch sql runs one read-only query"
