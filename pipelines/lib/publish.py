@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import time
 import uuid
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -56,6 +57,10 @@ class BuildRecord:
     rebuilt: str | None = None  # why the build started from nothing instead of the published file
     company_inputs: str | None = None  # digest of what the per-company tables were built from (company_batches)
     checks: list[CheckOutcome] = dataclasses.field(default_factory=list)
+    published_file: list[int] | None = None  # what the rename published: inode, size, change time (ns)
+    deleted_rows: float | None = None  # share of the stored rows that were deleted when the build began
+    compacted: bool = False  # the build reclaimed deleted rows (see _defer_compaction)
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # copy, final checkpoint, publication
 
 
 @dataclasses.dataclass
@@ -90,9 +95,10 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
     copy = published.with_name(f".{published.name}.building")
     record = BuildRecord(build_id=uuid.uuid4().hex[:12], started_at=_now())
     with _build_lock(published, wait_seconds):
+        last = read_record(published)
         _write_record(published, record)  # a build killed midway is seen as one that never finished
         try:
-            damage = unreadable(published)
+            damage = unreadable(published, last.published_file if last else None)
             existed = published.exists()
             if damage:
                 record.rebuilt = f"{published} was unreadable ({damage})"
@@ -101,17 +107,22 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
             # no writer from the copy to the rename: what one wrote in between would be renamed away
             # (a file DuckDB cannot open has no writer)
             with (nullcontext(None) if damage else _no_writer(published)) as source:
-                _copy_published(None if record.rebuilt else source, published, copy)
+                with _timed(record, "copy"):
+                    _copy_published(None if record.rebuilt else source, published, copy)
                 conn = warehouse.connect(copy)
                 try:
+                    record.deleted_rows, record.compacted = _defer_compaction(conn)
                     yield PrivateBuild(copy, conn, record)
                     _stamp(conn, record)
-                    conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
+                    with _timed(record, "checkpoint"):
+                        conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
                 finally:
                     conn.close()
                 keep = _aside_name(published, "unreadable" if damage else "before-rebuild", record.build_id) \
                     if record.rebuilt else None
-                _publish(copy, published, existed=existed, keep=keep)
+                with _timed(record, "publication"):
+                    _publish(copy, published, existed=existed, keep=keep)
+                record.published_file = _identity(published)
             if keep:
                 record.rebuilt += f"; the old file is kept as {keep.name}"
             record.status = "published"
@@ -125,12 +136,14 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
             _write_record(published, record)
 
 
-def unreadable(path: Path) -> str | None:
+def unreadable(path: Path, published: list[int] | None = None) -> str | None:
     """Why DuckDB cannot use the file, or None. Opening it reads its headers and catalog (an empty
     file, not DuckDB's, a damaged header); the blocks its tables' data lie in must then be in the
     file (a truncated copy opens, and fails only when a query reaches past its end). A lock held by
-    another process is not damage."""
-    if not path.exists():
+    another process is not damage. The file the last build published, untouched since (published:
+    its identity then), is sound without reading it: the blocks' walk costs a third of a second
+    for a 2 GB warehouse, a sixth of a re-run that changes nothing."""
+    if not path.exists() or (published is not None and _identity(path) == published):
         return None
     try:
         conn = duckdb.connect(str(path), read_only=True)
@@ -151,6 +164,44 @@ def unreadable(path: Path) -> str | None:
 
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
+
+
+def _identity(path: Path) -> list[int]:
+    """Which file, and whether it changed since: any write or truncation moves its change time, which,
+    unlike the modification time, no process can set back."""
+    status = path.stat()
+    return [status.st_ino, status.st_size, status.st_ctime_ns]
+
+
+DELETED_ROWS_TO_COMPACT = 0.25
+ROW_GROUP = 122_880  # DuckDB's rows per row group: a table of one has nothing to merge
+
+
+def _defer_compaction(conn: duckdb.DuckDBPyConnection) -> tuple[float, bool]:
+    """Keep DuckDB from reclaiming deleted rows at this build's checkpoints until a quarter of some
+    table's stored rows are deleted ones. A re-run replaces a few companies' rows in every
+    per-company table; by default each checkpoint then merges the appended rows into the table's
+    last row group and rewrites it, 1.4 s of a re-run with 1 % of 2,400 companies changed. Deferred,
+    the deleted rows wait as tombstones (hidden from every query) and are reclaimed together by the
+    first build past the threshold. Returns the largest deleted share and whether this build reclaims."""
+    tables = conn.execute("select schema_name, table_name, estimated_size from duckdb_tables() "
+                          f"where database_name = current_database() and estimated_size > {ROW_GROUP}").fetchall()
+    live = dict(conn.execute(" union all ".join(f'select {number}, count(*) from "{schema}"."{table}"'
+                                                for number, (schema, table, _) in enumerate(tables))).fetchall()
+                if tables else [])
+    # estimated_size counts the rows written, deleted ones included
+    deleted = max([round(1 - live[number] / stored, 4) for number, (_, _, stored) in enumerate(tables)], default=0.0)
+    compacting = deleted >= DELETED_ROWS_TO_COMPACT
+    if not compacting:
+        conn.execute("set max_vacuum_tasks = 0")
+    return deleted, compacting
+
+
+@contextmanager
+def _timed(record: BuildRecord, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    record.seconds[stage] = round(time.perf_counter() - started, 2)
 
 
 def _aside_name(published: Path, why: str, build_id: str) -> Path:
