@@ -1,7 +1,7 @@
 """The whole market, measured stage by stage at N, 4N and 16N companies in one run: the raw parse
 limit, capexwatch's nightly job end to end (the bulk ingest and the warehouse build through Dagster,
-published), a re-run with 1 % of the companies changed, peak memory of every process, and edgartools
-on the same archive.
+published), a re-run with 1 % of the companies changed, one with nothing changed, re-runs until one
+reclaims the rows re-runs delete, peak memory of every process, and edgartools on the same archive.
 
 The archive is synthetic but made of real data: the snapshot's three companyfacts files repeated
 under distinct CIKs, compressed like SEC's companyfacts.zip. edgartools runs in its own virtual
@@ -33,7 +33,8 @@ import orjson
 from pipelines.defs.bulk_assets import bulk_companyfacts
 from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.defs.warehouse_assets import warehouse_build
-from pipelines.lib import bulk
+from pipelines.lib import bulk, fact_partitions, publish
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.settings import SNAPSHOT_DIR
 
 SNAPSHOT = sorted((SNAPSHOT_DIR / "data.sec.gov/api/xbrl/companyfacts").glob("*.json"))
@@ -95,7 +96,8 @@ def in_workers(task, archive: Path, workers: int) -> tuple[float, int]:
 
 def nightly_job(archive: Path, work: Path, workers: int) -> dict:
     """The bulk ingest and the warehouse build, as the nightly job and its automation run them (through
-    Dagster, publishing the warehouse); seconds per stage from the steps' own metadata."""
+    Dagster, publishing the warehouse); seconds per stage from the steps' own metadata and the build's
+    record (the private copy, the last checkpoint, the rename)."""
     sec = SecResource(mode="offline", warehouse_dir=str(work))
     warehouse_db = WarehouseResource(database_path=str(work / "capexwatch.duckdb"))
     start = time.perf_counter()
@@ -107,6 +109,7 @@ def nightly_job(archive: Path, work: Path, workers: int) -> dict:
     events = {tuple(e.asset_key.path): e.materialization.metadata for e in result.get_asset_materialization_events()}
     steps = {e.step_key: e for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
     build = events[("core", "metrics_wide")]
+    record = publish.read_record(warehouse_db.path())
     return {
         "seconds": seconds,
         "partitions": steps["bulk__companyfacts"].event_specific_data.duration_ms / 1000,
@@ -114,7 +117,35 @@ def nightly_job(archive: Path, work: Path, workers: int) -> dict:
         **{key: build[key].value for key in ("seconds_load", "seconds_tables", "seconds_company_tables",
                                              "seconds_metadata", "seconds_checks", "companies_rebuilt")},
         "facts": events[("core", "facts")]["dagster/row_count"].value,
+        **{f"seconds_{stage}": record.seconds.get(stage, 0.0) for stage in ("copy", "checkpoint", "publication")},
+        "deleted_rows": record.deleted_rows, "compacted": record.compacted,
+        "file_mb": warehouse_db.path().stat().st_size / 2**20,
     }
+
+
+def compaction_cycle(archive: Path, work: Path, workers: int, companies: int, most: int = 80,
+                     until_reclaimed: bool = True) -> list[dict]:
+    """Re-runs of 1 % of the companies each, other companies every time, until a build reclaims the
+    deleted rows that re-runs leave (publish._defer_compaction), that build included (or most re-runs):
+    what a re-run costs over time. A change is made where the build sees it, in the companies'
+    partition records (their Parquet files stay: flattening is the re-run's partitions stage)."""
+    store = PartitionStore(work / "facts_parquet")
+    runs = []
+    for turn in range(1, most + 1):
+        for number in range(turn, companies, 100):
+            cik = f"{9_000_000_000 + number:010d}"
+            record = fact_partitions.read_record(store, cik)
+            fact_partitions.write_record(store, cik, **{**{k: v for k, v in record.items() if k != "cik"},
+                                                        "raw_sha256": f"{record['raw_sha256']} turn {turn}"})
+        runs.append(nightly_job(archive, work, workers))
+        if until_reclaimed and runs[-1]["compacted"]:
+            break
+    return runs
+
+
+def cycle_summary(runs: list[dict]) -> dict:
+    return {"runs": len(runs), "mean": sum(r["seconds"] for r in runs) / len(runs), "first": runs[0],
+            "last": runs[-1], "largest_deleted": max(r["deleted_rows"] for r in runs)}
 
 
 def child(archive: str, work: str, workers: int, companies: int) -> None:
@@ -126,11 +157,13 @@ def child(archive: str, work: str, workers: int, companies: int) -> None:
     build_archive(Path(archive), companies, changed)
     rerun = nightly_job(Path(archive), Path(work), workers)
     unchanged = nightly_job(Path(archive), Path(work), workers)
+    cycle = cycle_summary(compaction_cycle(Path(archive), Path(work), workers, companies))
     with duckdb.connect(str(Path(work) / "capexwatch.duckdb"), read_only=True) as conn:
         values = conn.execute(f"select {' + '.join(f'count({m})' for m in SERIES)} from marts.quarterly").fetchone()[0]
         sample = conn.execute(f"select calendar_quarter, {', '.join(SERIES)} from marts.quarterly where cik = ? "
                               "order by period_end desc limit 4", [SAMPLE_CIK]).fetchall()
-    print(json.dumps({"full": full, "rerun": rerun, "unchanged": unchanged, "changed": len(changed), "values": values,
+    print(json.dumps({"full": full, "rerun": rerun, "unchanged": unchanged, "cycle": cycle, "changed": len(changed),
+                      "values": values,
                       "sample": {quarter: values for quarter, *values in sample},
                       "main_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
@@ -162,9 +195,14 @@ def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) 
             "flatten": flatten_seconds, "edgartools": theirs, **ours}
 
 
+RERUN_STAGES = ("partitions / load / per-company tables / whole-market tables (marts) / metadata + checks / "
+                "private copy of the published file / last checkpoint + rename / the rest (Dagster)")
+
+
 def rerun_stages(rerun: dict) -> str:
     stages = [rerun["partitions"], rerun["seconds_load"], rerun["seconds_company_tables"],
-              rerun["seconds_tables"] - rerun["seconds_company_tables"], rerun["seconds_metadata"] + rerun["seconds_checks"]]
+              rerun["seconds_tables"] - rerun["seconds_company_tables"], rerun["seconds_metadata"] + rerun["seconds_checks"],
+              rerun["seconds_copy"], rerun["seconds_checkpoint"] + rerun["seconds_publication"]]
     return " / ".join(f"{seconds:,.1f}" for seconds in [*stages, rerun["seconds"] - sum(stages)]) + " s"
 
 
@@ -200,11 +238,19 @@ def report(runs: list[dict], workers: int) -> None:
     row("re-run, 1 % of companies changed, end to end",
         lambda r: f"{r['rerun']['seconds']:,.1f} s ({r['rerun']['seconds'] / r['full']['seconds']:.1%} of a full run; "
                   f"{r['rerun']['processed']} ingested, {r['rerun']['companies_rebuilt']} rebuilt)")
-    row("re-run by stage: partitions / load / per-company tables / whole-market tables (marts) / metadata + "
-        "checks / the rest (Dagster, private copy, publication)", lambda r: rerun_stages(r["rerun"]))
+    row(f"re-run by stage: {RERUN_STAGES}", lambda r: rerun_stages(r["rerun"]))
     row("re-run with nothing changed, end to end (what any run costs)",
         lambda r: f"{r['unchanged']['seconds']:,.1f} s ({r['unchanged']['seconds'] / r['full']['seconds']:.1%} of a "
                   f"full run; by stage: {rerun_stages(r['unchanged'])})")
+    row("the private copy alone, in every build (grows with the warehouse, not with the change)",
+        lambda r: f"{r['rerun']['seconds_copy']:,.1f} s ({r['rerun']['seconds_copy'] / r['full']['seconds']:.1%} of a "
+                  f"full run; {r['rerun']['file_mb']:,.0f} MB)")
+    row("re-runs of 1 % each, other companies each time, until one reclaims the deleted rows (that one included)",
+        lambda r: f"{r['cycle']['runs']} re-runs, {r['cycle']['mean']:,.1f} s each on average "
+                  f"({r['cycle']['mean'] / r['full']['seconds']:.1%} of a full run; first "
+                  f"{r['cycle']['first']['seconds']:,.1f} s, the reclaiming one {r['cycle']['last']['seconds']:,.1f} s at "
+                  f"{r['cycle']['largest_deleted']:.0%} of a table's rows deleted; file "
+                  f"{r['cycle']['first']['file_mb']:,.0f} MB to {r['cycle']['last']['file_mb']:,.0f} MB)")
     row("peak memory: main process (build included) / largest worker",
         lambda r: f"{r['main_kb'] / 1024:,.0f} MB / {r['worker_kb'] / 1024:,.0f} MB")
     if all(r["edgartools"] for r in runs):
