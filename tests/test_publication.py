@@ -269,27 +269,70 @@ def test_the_private_copy_is_the_published_file_byte_for_byte(tmp_path, monkeypa
 
 def test_a_published_file_untouched_since_is_not_walked_again_and_a_changed_one_is(tmp_path, monkeypatch):
     """Every build walked the published file's blocks to rule out a truncated copy (a third of a second
-    for a 2 GB warehouse); the file the last build published, untouched since, needs no walk. A
-    truncation is still caught, even with its modification time set back."""
+    for a 2 GB warehouse); the file the last build published, untouched since, needs no walk. Damage is
+    still caught: a truncation or a same-size overwrite with the modification time set back, a WAL
+    that cannot be replayed; and a build record that cannot be read costs a walk, not the build."""
     database = tmp_path / "capexwatch.duckdb"
-    with publish.private_build(database) as build:
-        build.conn.execute("create table main.t as select range as x, repeat('x', 50) || range as s from range(300000)")
-    opened: list[str] = []
-    real_connect = duckdb.connect
-    monkeypatch.setattr(publish.duckdb, "connect", lambda path=":memory:", *args, **kwargs: (
-        opened.append(str(path)), real_connect(path, *args, **kwargs))[1])
+    with publish.private_build(database) as build:  # a name to quote: the walk reads each table by name
+        build.conn.execute('create table main."my ""t""" as select range as x, repeat(\'x\', 50) || range as s '
+                           'from range(300000)')
+    walks: list[str] = []
+    monkeypatch.setattr(publish, "HEADER_BYTES", _Counted(publish.HEADER_BYTES, walks))  # read once per walk
     with publish.private_build(database) as build:
         build.conn.execute("create table main.u as select 1 as y")
-    assert opened.count(str(database)) == 1  # the no-writer lock's connection only
-    assert publish.read_record(database).status == "published"
+    assert walks == [] and publish.read_record(database).status == "published"
+    good = database.read_bytes()
 
-    status, size = database.stat(), database.stat().st_size
-    os.truncate(database, size - 3 * (1 << 20))
-    os.utime(database, ns=(status.st_atime_ns, status.st_mtime_ns))
-    damage = publish.unreadable(database, publish.read_record(database).published_file)
-    assert "Could not read enough bytes" in damage
-    with publish.private_build(database) as build:
-        assert f"was unreadable ({damage})" in build.record.rebuilt
+    def damaged(change, set_back_mtime: bool = True) -> str:
+        database.write_bytes(good)
+        with publish.private_build(database) as build:  # publishes the sound file again, and its identity
+            build.conn.execute("create or replace table main.u as select 2 as y")
+        assert publish.read_record(database).rebuilt is None  # walked, and found sound
+        status = database.stat()
+        change()
+        if set_back_mtime:
+            os.utime(database, ns=(status.st_atime_ns, status.st_mtime_ns))
+        with publish.private_build(database) as build:
+            build.conn.execute("create table main.rebuilt as select 1 as z")
+        return publish.read_record(database).rebuilt or ""
+
+    assert "Could not read enough bytes" in damaged(lambda: os.truncate(database, len(good) - 3 * (1 << 20)))
+
+    def overwrite_header() -> None:  # a header that fails its checksum, in place, the size unchanged
+        with database.open("r+b") as file:
+            file.seek(4096)
+            file.write(bytes(4096))
+    assert "Corrupt database file" in damaged(overwrite_header)
+    wal = database.with_name(database.name + ".wal")
+
+    def unreplayable_wal() -> None:  # a writer that died before its checkpoint, its log then damaged
+        subprocess.run([sys.executable, "-c", f"import duckdb, os; conn = duckdb.connect({str(database)!r}); "
+                        "conn.execute(\"set checkpoint_threshold = '1GB'\"); "
+                        "conn.execute('insert into main.u select range from range(1000)'); os._exit(9)"], check=False)
+        log = bytearray(wal.read_bytes())
+        log[len(log) // 2:] = b"\xab" * (len(log) - len(log) // 2)
+        wal.write_bytes(bytes(log))
+    assert "WAL" in damaged(unreplayable_wal, set_back_mtime=False)  # the file itself is untouched
+    wal.unlink(missing_ok=True)
+
+    for record in (b"{not json", b'{"build_id": "x", "started_at": "y", "published_file": "?", "from_a_newer_version": 1}'):
+        publish.record_path(database).write_bytes(record)
+        with publish.private_build(database) as build:
+            build.conn.execute("create or replace table main.u as select 3 as y")
+        assert publish.read_record(database).status == "published"
+
+
+class _Counted(int):
+    """HEADER_BYTES, noting each time the block walk reads it."""
+
+    def __new__(cls, value: int, seen: list[str]):
+        counted = super().__new__(cls, value)
+        counted.seen = seen
+        return counted
+
+    def __add__(self, other):
+        self.seen.append("walk")
+        return int(self) + other
 
 
 def test_a_build_defers_reclaiming_deleted_rows_until_a_quarter_of_the_stored_rows_are(tmp_path):
@@ -300,6 +343,7 @@ def test_a_build_defers_reclaiming_deleted_rows_until_a_quarter_of_the_stored_ro
     with publish.private_build(database) as build:  # ten groups of rows; each build below replaces one
         build.conn.execute("create table core_t as select range as x, range % 10 as grp, repeat('x', 40) || range as s "
                            "from range(600000)")
+        build.conn.execute('create table "kept ""as is""" as select range as x from range(200000)')  # a name to quote
     seen = []
     for group in range(7):
         with publish.private_build(database) as build:

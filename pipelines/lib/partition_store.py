@@ -76,8 +76,8 @@ class PartitionStore:
     def glob(self, pattern: str) -> list[str]:
         """Matching files as openable paths, sorted; listings are read afresh each time. On disk through
         the standard library: ten times faster than fsspec's walk (0.12 s for 2,400 companies' records)."""
-        if self.local:
-            return sorted(glob.glob(self.fs._strip_protocol(self.path(pattern))))
+        if self.local:  # the store's own folder literally (it may hold '[' or '*'), the pattern as a pattern
+            return sorted(glob.glob(f"{glob.escape(self.fs._strip_protocol(self.url))}/{pattern}"))
         self.fs.invalidate_cache()
         return sorted(self.fs.unstrip_protocol(path) for path in self.fs.glob(self.path(pattern)))
 

@@ -58,7 +58,7 @@ class BuildRecord:
     company_inputs: str | None = None  # digest of what the per-company tables were built from (company_batches)
     checks: list[CheckOutcome] = dataclasses.field(default_factory=list)
     published_file: list[int] | None = None  # what the rename published: inode, size, change time (ns)
-    deleted_rows: float | None = None  # share of the stored rows that were deleted when the build began
+    deleted_rows: float | None = None  # the largest share of a table's stored rows deleted when the build began
     compacted: bool = False  # the build reclaimed deleted rows (see _defer_compaction)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # copy, final checkpoint, publication
 
@@ -75,12 +75,25 @@ def record_path(published: Path) -> Path:
 
 
 def read_record(published: Path) -> BuildRecord | None:
-    """The outcome of the last build of this warehouse, or None before the first."""
+    """The outcome of the last build of this warehouse, or None before the first. Fields this version
+    does not know (a record written by a newer one) are left out."""
     path = record_path(published)
     if not path.is_file():
         return None
     data = json.loads(path.read_text())
-    return BuildRecord(**{**data, "checks": [CheckOutcome(**c) for c in data["checks"]]})
+    known = {field.name for field in dataclasses.fields(BuildRecord)} - {"checks"}
+    return BuildRecord(**{key: value for key, value in data.items() if key in known},
+                       checks=[CheckOutcome(**c) for c in data.get("checks", [])])
+
+
+def _last_published(published: Path) -> list[int] | None:
+    """The identity of the file the last build published, if its record can say: a record that cannot
+    be read costs a walk of the file, never the build (the build writes a new one)."""
+    try:
+        record = read_record(published)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return record.published_file if record else None
 
 
 @contextmanager
@@ -95,10 +108,10 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
     copy = published.with_name(f".{published.name}.building")
     record = BuildRecord(build_id=uuid.uuid4().hex[:12], started_at=_now())
     with _build_lock(published, wait_seconds):
-        last = read_record(published)
+        last = _last_published(published)
         _write_record(published, record)  # a build killed midway is seen as one that never finished
         try:
-            damage = unreadable(published, last.published_file if last else None)
+            damage = unreadable(published, last)
             existed = published.exists()
             if damage:
                 record.rebuilt = f"{published} was unreadable ({damage})"
@@ -138,29 +151,35 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
 
 def unreadable(path: Path, published: list[int] | None = None) -> str | None:
     """Why DuckDB cannot use the file, or None. Opening it reads its headers and catalog (an empty
-    file, not DuckDB's, a damaged header); the blocks its tables' data lie in must then be in the
-    file (a truncated copy opens, and fails only when a query reaches past its end). A lock held by
-    another process is not damage. The file the last build published, untouched since (published:
-    its identity then), is sound without reading it: the blocks' walk costs a third of a second
-    for a 2 GB warehouse, a sixth of a re-run that changes nothing."""
-    if not path.exists() or (published is not None and _identity(path) == published):
+    file, not DuckDB's, a damaged header) and replays a WAL left beside it; the blocks its tables'
+    data lie in must then be in the file (a truncated copy opens, and fails only when a query reaches
+    past its end). A lock held by another process is not damage. The file the last build published,
+    untouched since (published: its identity then), needs no walk of its blocks: the walk costs a
+    third of a second for a 2 GB warehouse, a sixth of a re-run that changes nothing."""
+    if not path.exists():
         return None
     try:
         conn = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         return None if warehouse.is_lock_error(exc) else _line(exc)
     try:
+        if published is not None and _identity(path) == published:
+            return None
         block_size = conn.execute("pragma database_size").fetchone()[2]
-        tables = conn.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
+        tables = conn.execute("select schema_name, table_name from duckdb_tables()").fetchall()
         last = max([conn.execute("select max(greatest(block_id, list_max(additional_block_ids))) "
-                                 "from pragma_storage_info(?)", [table]).fetchone()[0] or -1
-                    for (table,) in tables] or [-1])
+                                 "from pragma_storage_info(?)", [_qualified(*table)]).fetchone()[0] or -1
+                    for table in tables] or [-1])
     except duckdb.Error as exc:
         return _line(exc)
     finally:
         conn.close()
     needed, size = HEADER_BYTES + int(block_size) * (last + 1), path.stat().st_size
     return f"truncated: {size:,} bytes, its tables' data reach to byte {needed:,}" if size < needed else None
+
+
+def _qualified(schema: str, table: str) -> str:
+    return ".".join('"' + name.replace('"', '""') + '"' for name in (schema, table))
 
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
@@ -186,7 +205,7 @@ def _defer_compaction(conn: duckdb.DuckDBPyConnection) -> tuple[float, bool]:
     first build past the threshold. Returns the largest deleted share and whether this build reclaims."""
     tables = conn.execute("select schema_name, table_name, estimated_size from duckdb_tables() "
                           f"where database_name = current_database() and estimated_size > {ROW_GROUP}").fetchall()
-    live = dict(conn.execute(" union all ".join(f'select {number}, count(*) from "{schema}"."{table}"'
+    live = dict(conn.execute(" union all ".join(f"select {number}, count(*) from {_qualified(schema, table)}"
                                                 for number, (schema, table, _) in enumerate(tables))).fetchall()
                 if tables else [])
     # estimated_size counts the rows written, deleted ones included
