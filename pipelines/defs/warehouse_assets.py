@@ -1,8 +1,6 @@
 """The warehouse build: the loaders and one asset per .sql file under sql/, built together on a private
 copy, checked, and published in one rename (pipelines/lib/publish.py)."""
 
-import time
-from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import dagster as dg
@@ -93,20 +91,13 @@ def build_tables(conn: duckdb.DuckDBPyConnection, changed: set[str] | None = Non
         if name == company_batches.CHAIN[0]:
             digest = company_batches.inputs_digest(conn, also=kept_by_company())
             only = company_batches.to_rebuild(conn, changed if company_batches.built_from(conn) == digest else None)
-            with stopwatch({} if seconds is None else seconds, "seconds_company_tables"):
+            with publish.stopwatch({} if seconds is None else seconds, "seconds_company_tables"):
                 rebuilt = company_batches.build(conn, only, log=log)
         elif name not in company_batches.CHAIN:
             if name in PREPARE:
                 PREPARE[name](conn)
             warehouse.run_sql(conn, name)
     return digest, rebuilt, only
-
-
-@contextmanager
-def stopwatch(seconds: dict[str, float], stage: str) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    seconds[stage] = round(time.perf_counter() - started, 2)
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, object]:
@@ -201,20 +192,20 @@ def warehouse_build(context: dg.AssetExecutionContext, sec: SecResource,
     with warehouse_db.build() as build:
         conn = build.conn
         facts_store, filings_store = (sec.settings().partition_store(name) for name in ("facts_parquet", "filings_parquet"))
-        with stopwatch(seconds, "seconds_load"):
+        with publish.stopwatch(seconds, "seconds_load"):
             loaded, removed = fact_partitions.load_changed(conn, facts_store)
             counts = filing_partitions.load(conn, filings_store, removed)
             filer_profiles.load(conn, filings_store, removed)
-        with stopwatch(seconds, "seconds_tables"):
+        with publish.stopwatch(seconds, "seconds_tables"):
             build.record.company_inputs, rebuilt, only = build_tables(conn, set(loaded) | set(removed),
                                                                       log=context.log.info, seconds=seconds)
-        with stopwatch(seconds, "seconds_metadata"):
+        with publish.stopwatch(seconds, "seconds_metadata"):
             metadata = {("core", "facts"): {**table_metadata(conn, "core.facts"), "companies_loaded": len(loaded)}}
             metadata.update({("core", table): table_metadata(conn, f"core.{table}")
                              for table in ("filings", "filing_facts", "reported_measures", "filer_profiles")})
             metadata.update({tuple(name.split("/")): table_metadata(conn, warehouse.relation_name(name))
                              for name in SQL_TABLES})
-        with stopwatch(seconds, "seconds_checks"):
+        with publish.stopwatch(seconds, "seconds_checks"):
             outcomes = [(check, evaluate(conn, check, only)) for check in CHECKS]
         catalog.annotate(conn, list(SQL_TABLES))  # descriptions any DuckDB client can read (main.check_failures too)
         metadata[("core", "metrics_wide")].update(companies_rebuilt=rebuilt, **seconds)

@@ -152,13 +152,13 @@ def restricted(conn: duckdb.DuckDBPyConnection, batch: Batch, company_tables: It
         for schema in warehouse.SCHEMAS:
             conn.execute(f"create schema batch.{schema}")
         for table in company_tables:
-            conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table} where {batch.predicate()}")
+            conn.execute(f"create view batch.{table} as select * from {warehouse.quoted(home)}.{table} where {batch.predicate()}")
         for table in shared_tables:
-            conn.execute(f"create view batch.{table} as select * from {_quoted(home)}.{table}")
+            conn.execute(f"create view batch.{table} as select * from {warehouse.quoted(home)}.{table}")
         conn.execute("use batch")
         yield home
     finally:
-        conn.execute(f"use {_quoted(home)}")
+        conn.execute(f"use {warehouse.quoted(home)}")
         conn.execute("detach batch")
 
 
@@ -172,13 +172,9 @@ def _append(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, replace_ta
     or the rows of the batch's companies."""
     for name in CHAIN[1:]:  # the first is the view the others read
         table = warehouse.relation_name(name)
-        target = f"{_quoted(home)}.{table}"
+        target = f"{warehouse.quoted(home)}.{table}"
         if replace_tables:
             conn.execute(f"create or replace table {target} as select * from batch.{table}")
         else:
             conn.execute(f"delete from {target} where {batch.predicate()}")
             conn.execute(f"insert into {target} select * from batch.{table}")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -120,20 +120,20 @@ def private_build(published: Path, wait_seconds: float = 0, rebuild: bool = Fals
             # no writer from the copy to the rename: what one wrote in between would be renamed away
             # (a file DuckDB cannot open has no writer)
             with (nullcontext(None) if damage else _no_writer(published)) as source:
-                with _timed(record, "copy"):
+                with stopwatch(record.seconds, "copy"):
                     _copy_published(None if record.rebuilt else source, published, copy)
                 conn = warehouse.connect(copy)
                 try:
                     record.deleted_rows, record.compacted = _defer_compaction(conn)
                     yield PrivateBuild(copy, conn, record)
                     _stamp(conn, record)
-                    with _timed(record, "checkpoint"):
+                    with stopwatch(record.seconds, "checkpoint"):
                         conn.execute("checkpoint")  # everything in the file itself, nothing left in a WAL
                 finally:
                     conn.close()
                 keep = _aside_name(published, "unreadable" if damage else "before-rebuild", record.build_id) \
                     if record.rebuilt else None
-                with _timed(record, "publication"):
+                with stopwatch(record.seconds, "publication"):
                     _publish(copy, published, existed=existed, keep=keep)
                 record.published_file = _identity(published)
             if keep:
@@ -168,7 +168,7 @@ def unreadable(path: Path, published: list[int] | None = None) -> str | None:
         block_size = conn.execute("pragma database_size").fetchone()[2]
         tables = conn.execute("select schema_name, table_name from duckdb_tables()").fetchall()
         last = max([conn.execute("select max(greatest(block_id, list_max(additional_block_ids))) "
-                                 "from pragma_storage_info(?)", [_qualified(*table)]).fetchone()[0] or -1
+                                 "from pragma_storage_info(?)", [warehouse.quoted(*table)]).fetchone()[0] or -1
                     for table in tables] or [-1])
     except duckdb.Error as exc:
         return _line(exc)
@@ -176,10 +176,6 @@ def unreadable(path: Path, published: list[int] | None = None) -> str | None:
         conn.close()
     needed, size = HEADER_BYTES + int(block_size) * (last + 1), path.stat().st_size
     return f"truncated: {size:,} bytes, its tables' data reach to byte {needed:,}" if size < needed else None
-
-
-def _qualified(schema: str, table: str) -> str:
-    return ".".join('"' + name.replace('"', '""') + '"' for name in (schema, table))
 
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the first block
@@ -205,7 +201,7 @@ def _defer_compaction(conn: duckdb.DuckDBPyConnection) -> tuple[float, bool]:
     first build past the threshold. Returns the largest deleted share and whether this build reclaims."""
     tables = conn.execute("select schema_name, table_name, estimated_size from duckdb_tables() "
                           f"where database_name = current_database() and estimated_size > {ROW_GROUP}").fetchall()
-    live = dict(conn.execute(" union all ".join(f"select {number}, count(*) from {_qualified(schema, table)}"
+    live = dict(conn.execute(" union all ".join(f"select {number}, count(*) from {warehouse.quoted(schema, table)}"
                                                 for number, (schema, table, _) in enumerate(tables))).fetchall()
                 if tables else [])
     # estimated_size counts the rows written, deleted ones included
@@ -217,10 +213,11 @@ def _defer_compaction(conn: duckdb.DuckDBPyConnection) -> tuple[float, bool]:
 
 
 @contextmanager
-def _timed(record: BuildRecord, stage: str) -> Iterator[None]:
+def stopwatch(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """seconds[stage]: how long the block took, for the build's record and its Dagster metadata."""
     started = time.perf_counter()
     yield
-    record.seconds[stage] = round(time.perf_counter() - started, 2)
+    seconds[stage] = round(time.perf_counter() - started, 2)
 
 
 def _aside_name(published: Path, why: str, build_id: str) -> Path:

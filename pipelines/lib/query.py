@@ -259,7 +259,7 @@ def plain_columns(relation: duckdb.DuckDBPyRelation) -> list[str]:
     two byte-identical."""
     columns = []
     for name, kind in zip(relation.columns, relation.types):
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = warehouse.quoted(name)
         if str(kind) == "DOUBLE":
             columns.append(f"if({quoted} = trunc({quoted}) and abs({quoted}) < 1e18, "
                            f"cast(cast({quoted} as hugeint) as varchar), cast({quoted} as varchar)) as {quoted}")

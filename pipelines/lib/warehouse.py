@@ -126,6 +126,11 @@ def run_sql(conn: duckdb.DuckDBPyConnection, name: str, **params: object) -> Non
         conn.execute(statement, wanted or None)
 
 
+def quoted(*names: str) -> str:
+    """An identifier for SQL, whatever characters it holds ('core', 'table' -> "core"."table")."""
+    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
+
+
 def relation_name(name: str) -> str:
     """sql/core/metric_values.sql builds core.metric_values; sql/views/x.sql the view main.x."""
     layer, _, table = name.partition("/")
