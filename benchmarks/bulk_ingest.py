@@ -80,7 +80,9 @@ def flatten_only(archive: str, names: list[str]) -> int:
     """capexwatch's reading without its writing: each entry through DuckDB's typed flattening
     (staging/companyfacts_rows), counted, nothing written."""
     conn = bulk.archive_reader(archive)
-    return sum(conn.execute("select count(*) from companyfacts_rows(?)", [f"zip://{name}"]).fetchone()[0]
+    with zipfile.ZipFile(archive) as bundle:
+        sizes = {name: bundle.getinfo(name).file_size for name in names}
+    return sum(conn.execute("select count(*) from companyfacts_rows(?, ?)", [f"zip://{name}", sizes[name]]).fetchall()[0][0]
                for name in names)
 
 

@@ -81,7 +81,7 @@ def flatten(content: bytes | Path, tmp_path: Path) -> pd.DataFrame:
         (tmp_path / "companyfacts.json").write_bytes(content)
         content = tmp_path / "companyfacts.json"
     with PartitionStore(tmp_path).writing("facts.parquet") as target:  # published only when complete
-        companyfacts.write_partition(companyfacts.flattener(), str(content), target)
+        companyfacts.write_partition(companyfacts.flattener(), str(content), content.stat().st_size, target)
     return duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
 
 

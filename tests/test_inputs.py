@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 import reliability_log
 from conftest import flatten
 from pipelines.lib import companyfacts, concepts, universe
+from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.raw_store import NoOfflineData, RawStore, SnapshotSource
 from pipelines.lib.settings import SNAPSHOT_DIR, ConfigError, load_settings
 
@@ -89,6 +93,69 @@ def test_a_fact_listed_twice_is_one_row(tmp_path: Path):
                 & (rows.period_end == original["end"])]
     assert sorted(zip(same.value, same.frame.fillna(""))) == [(original["val"], original["frame"]),
                                                               (original["val"] + 1, "")]
+
+
+def _once_per_fact(doc: dict) -> collections.Counter:
+    """Reference for the flattener's grain, from the JSON itself: each usable fact once per filing, under
+    its first frame in order (a fact without a frame only when no copy has one)."""
+    frames: dict[tuple, list] = {}
+    for taxonomy, tags in doc["facts"].items():
+        for tag, concept in tags.items():
+            for unit, facts in concept["units"].items():
+                for f in facts:
+                    key = (taxonomy, tag, unit, f.get("start"), f["end"], float(f["val"]), f["accn"], f.get("fy"),
+                           f.get("fp"), f["form"], f["filed"])
+                    frames.setdefault(key, []).append(f.get("frame"))
+    return collections.Counter((*key, min((f for f in found if f), default=None)) for key, found in frames.items())
+
+
+def _as_listed(rows: pd.DataFrame) -> collections.Counter:
+    def plain(value: object) -> object:
+        return None if pd.isna(value) else value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else value
+    columns = ["taxonomy", "tag", "unit", "period_start", "period_end", "value", "accn", "fy", "fp", "form", "filed", "frame"]
+    return collections.Counter(tuple(plain(v) for v in row) for row in rows[columns].itertuples(index=False))
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+def test_partition_holds_each_fact_once_as_the_json_lists_it(repeats: bool, tmp_path: Path):
+    """The partition against a reference computed from the JSON: a company listing every fact once skips
+    the window that finds repeats (issue 14), one with repeats goes through it; both must keep every
+    fact once, under the frame SEC chose, and count what they kept."""
+    doc = json.loads(GOOGL_FILE.read_bytes())
+    if repeats:
+        listed = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+        framed = [fact for fact in listed if fact.get("frame")][:3]
+        listed.insert(0, {**framed[0], "frame": None})  # the unframed copy listed first: the framed one is kept
+        listed.extend([{**framed[1], "frame": None}, {**framed[1], "frame": None}, {**framed[2], "frame": "CY2099"}])
+        listed.extend([{**framed[0], "val": "n/a"}] * 2)  # unusable, listed twice: both kept, with their reason
+    (tmp_path / "companyfacts.json").write_bytes(json.dumps(doc).encode())
+    with PartitionStore(tmp_path).writing("facts.parquet") as target:
+        source = tmp_path / "companyfacts.json"
+        written = companyfacts.write_partition(companyfacts.flattener(), str(source), source.stat().st_size, target)
+    rows = duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
+    usable = rows[rows.reason.isna()]
+    if repeats:
+        doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"] = listed[:-2]
+    assert _as_listed(usable) == _once_per_fact(doc)
+    assert written.facts == len(usable) == 20324
+    assert written.rejected == (2 if repeats else 0)
+    assert "repeat_key" not in rows.columns
+
+
+def test_a_document_is_flattened_within_a_small_memory_limit_and_beyond_the_readers_default(tmp_path: Path):
+    """The JSON reader allocates twice its object-size bound for every document: the old fixed bound of
+    2 GB asked for 3.7 GiB a company (refused under this 1 GB limit; above it, its release made DuckDB give
+    back all its memory after each company, a quarter of the bulk ingest). The bound is the document's
+    size, so a document past the reader's 16 MiB default is still read whole."""
+    doc = json.loads(GOOGL_FILE.read_bytes())
+    doc["facts"] = {f"{taxonomy}-{copy}": tags for copy in range(7) for taxonomy, tags in doc["facts"].items()}
+    source = tmp_path / "companyfacts.json"
+    source.write_bytes(json.dumps(doc).encode())
+    assert source.stat().st_size > 20 * 2**20
+    conn = companyfacts.flattener(duckdb.connect(config={"threads": 1, "memory_limit": "1GB"}))
+    with PartitionStore(tmp_path).writing("facts.parquet") as target:
+        written = companyfacts.write_partition(conn, str(source), source.stat().st_size, target)
+    assert (written.facts, written.rejected) == (7 * 20324, 0)
 
 
 @pytest.mark.parametrize("content, message", [

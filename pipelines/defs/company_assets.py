@@ -72,7 +72,8 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
     if record and record["raw_sha256"] == meta.sha256 and record["ticker"] == company.ticker and store.exists(target):
         return dg.MaterializeResult(metadata={"status": "loaded", "cik": company.cik, "unchanged": True})
     with store.writing(target) as local_file:
-        written = companyfacts.write_partition(companyfacts.flattener(), str(sec.raw_store().path_for(url)), local_file)
+        raw = sec.raw_store().path_for(url)
+        written = companyfacts.write_partition(companyfacts.flattener(), str(raw), raw.stat().st_size, local_file)
     fact_partitions.write_record(
         store, company.cik, ticker=company.ticker,
         company=company.name if company.ticker or not written.entity_name else written.entity_name,

@@ -76,7 +76,8 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0)
     try:
         with store.writing(fact_partitions.partition_path(cik)) as target:
-            written = companyfacts.write_partition(archive_reader(archive), f"zip://{name}", target, cik=cik)
+            written = companyfacts.write_partition(archive_reader(archive), f"zip://{name}", info.file_size, target,
+                                                   cik=cik)
     except companyfacts.MalformedCompanyFacts as exc:
         return EntryResult(name, cik, info.CRC, info.file_size, 0, 0, str(exc))
     # a followed company keeps the ticker its own refresh recorded (the archive carries none)

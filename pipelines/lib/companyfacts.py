@@ -49,31 +49,49 @@ def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyC
     return conn
 
 
-def write_partition(conn: duckdb.DuckDBPyConnection, source: str, target: Path, cik: str | None = None) -> Partition:
-    """One companyfacts document (a path DuckDB can read) -> one Parquet file of its facts, the
-    rejected ones included with their reason (target: a local file, see PartitionStore.writing);
+def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes: int, target: Path,
+                    cik: str | None = None) -> Partition:
+    """One companyfacts document (a path DuckDB can read, of document_bytes) -> one Parquet file of its
+    facts, the rejected ones included with their reason (target: a local file, see PartitionStore.writing);
     with cik, the document must be that company's (an archive entry named for one CIK holding
     another's facts would file them under a company that does not know them)."""
     try:
-        conn.sql("select * from companyfacts_rows(?)", params=[source]).write_parquet(str(target))
-        facts, rejected, name, others = conn.execute(
-            "select count(*) filter (reason is null), count(*) filter (reason is not null), any_value(entity_name), "
-            # the file's own column, not the cik=… of its folder name (hive partitioning)
-            "any_value(cik) filter (cik is distinct from ?) from read_parquet(?, hive_partitioning = false)",
-            [cik, str(target)]).fetchall()[0]
+        rows = conn.sql("select * from companyfacts_rows(?, ?)", params=[source, document_bytes]).to_arrow_table()
+        conn.register(_FLATTENED, rows)
+        listed, distinct, rejected, name, others = conn.execute(
+            "select count(*) filter (reason is null), count(distinct repeat_key) filter (reason is null), "
+            "count(*) filter (reason is not null), any_value(entity_name), any_value(cik) filter (cik is distinct from ?) "
+            f"from {_FLATTENED}", [cik]).fetchall()[0]
+        if distinct == listed:
+            conn.sql(f"select * exclude (repeat_key) from {_FLATTENED}").write_parquet(str(target))
+            facts = listed
+        else:  # a fact listed twice, or (rarely) two facts whose hashes collide: the window tells them apart
+            conn.sql("select * from companyfacts_first_listed(?)", params=[_FLATTENED]).write_parquet(str(target))
+            facts = _usable_rows(conn, target)
     except duckdb.Error as exc:
         raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
+    finally:
+        conn.unregister(_FLATTENED)
     if cik is not None and others is not None:
         raise MalformedCompanyFacts(f"{source}: companyfacts of CIK {others}, expected {cik}")
     if facts + rejected == 0:
-        _check_shape(conn, source)
+        _check_shape(conn, source, document_bytes)
     return Partition(facts, rejected, name)
 
 
-def _check_shape(conn: duckdb.DuckDBPyConnection, source: str) -> None:
+_FLATTENED = "companyfacts_flattened"  # one company's rows, as listed, while its partition is written
+
+
+def _usable_rows(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
+    return conn.execute("select count(*) filter (reason is null) from read_parquet(?, hive_partitioning = false)",
+                        [str(partition)]).fetchall()[0][0]
+
+
+def _check_shape(conn: duckdb.DuckDBPyConnection, source: str, document_bytes: int) -> None:
     """A document without facts is either a company with none or not companyfacts at all."""
     shaped = conn.execute(
-        "select count(*) from read_json(?, format = 'unstructured', columns = {cik: 'JSON', facts: 'JSON'}) "
-        "where cik is not null and json_type(facts) = 'OBJECT'", [source]).fetchall()[0][0]
+        "select count(*) from read_json(?, format = 'unstructured', maximum_object_size = ?, "
+        "columns = {cik: 'JSON', facts: 'JSON'}) where cik is not null and json_type(facts) = 'OBJECT'",
+        [source, document_bytes]).fetchall()[0][0]
     if not shaped:
         raise MalformedCompanyFacts(f"{source}: JSON without 'cik' and a 'facts' object: not a companyfacts response")

@@ -1,11 +1,16 @@
--- staging.companyfacts_rows(source) (temporary table macro): SEC companyfacts JSON documents (a path,
--- a list or a glob; zip:// or s3:// through a registered filesystem) flattened to one row per fact,
+-- staging.companyfacts_rows(source, document_bytes) (temporary table macro): SEC companyfacts JSON documents
+-- (a path, a list or a glob; zip:// or s3:// through a registered filesystem; document_bytes: the size of the
+-- largest) flattened to one row per fact,
 -- typed for core.facts, with the reason a fact cannot be used (null when it can) and, for those, the
 -- fact as SEC sent it. Flattened by DuckDB's JSON reader: several times faster than Python on
--- multi-MB documents. grain: one fact per filing (an exact repeat is dropped)
-create or replace temp macro companyfacts_rows(source) as table
+-- multi-MB documents. grain: one fact as listed (a fact SEC lists twice is two rows: see
+-- companyfacts_first_listed below)
+create or replace temp macro companyfacts_rows(source, document_bytes) as table
 with documents as (
-    select * from read_json(source, format = 'unstructured', maximum_object_size = 2000000000, columns = {
+    -- the reader allocates a buffer of twice maximum_object_size for each document: a fixed 2 GB bound made
+    -- that 3.7 GiB, whose release each time made DuckDB give all its cached memory back to the system, to be
+    -- faulted in again by the next document (a quarter of the bulk ingest's time); its floor is 16 MiB
+    select * from read_json(source, format = 'unstructured', maximum_object_size = document_bytes, columns = {
         cik: 'JSON',
         entityName: 'VARCHAR',
         facts: 'MAP(VARCHAR, MAP(VARCHAR, STRUCT(units MAP(VARCHAR, STRUCT(
@@ -87,9 +92,19 @@ flattened as (
     from reasons
 )
 
--- one row per fact and filing: should SEC list a fact twice (the same figure under a second frame), the copy
--- goes here, company by company, so that staging.periodic_facts need not group millions of rows to find it
-select * from flattened
+-- repeat_key: a hash of what makes a fact (every column but frame). A company that lists each fact once
+-- (nearly every company) is told apart by counting distinct keys, without the window of
+-- companyfacts_first_listed, which costs about a third of the flattening
+select *, hash(cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed) as repeat_key
+from flattened;
+
+
+-- staging.companyfacts_first_listed(rows) (temporary table macro): the rows of companyfacts_rows (the name of
+-- a table or view holding them) with one row per fact and filing. Should SEC list a fact twice (the same
+-- figure under a second frame), the copy goes here, company by company, so that staging.periodic_facts need
+-- not group millions of rows to find it; the frame kept is the first in order. Unusable facts are all kept.
+create or replace temp macro companyfacts_first_listed(rows) as table
+select * exclude (repeat_key) from query_table(rows)
 qualify reason is not null or row_number() over (
     partition by cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed
     order by frame nulls last) = 1
