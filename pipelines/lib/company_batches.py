@@ -129,7 +129,9 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(todo):
         with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS) as home:
-            for name in CHAIN:
+            warehouse.run_sql(conn, CHAIN[0])
+            _materialize(conn, warehouse.relation_name(CHAIN[0]))
+            for name in CHAIN[1:]:
                 warehouse.run_sql(conn, name)
             _append(conn, home, batch, replace_tables=only is None and number == 0)
         count += len(batch.ciks)
@@ -160,6 +162,16 @@ def restricted(conn: duckdb.DuckDBPyConnection, batch: Batch, company_tables: It
     finally:
         conn.execute(f"use {warehouse.quoted(home)}")
         conn.execute("detach batch")
+
+
+def _materialize(conn: duckdb.DuckDBPyConnection, view: str) -> None:
+    """The batch's view as a table of the same name: five of the chain's tables read staging.periodic_facts,
+    and each read computed it again from the warehouse's facts (a tenth of the company tables' time)."""
+    schema, name = view.split(".")
+    computed = warehouse.quoted(schema, f"{name}__view")
+    conn.execute(f"alter view {warehouse.quoted(schema, name)} rename to {warehouse.quoted(f'{name}__view')}")
+    conn.execute(f"create table {warehouse.quoted(schema, name)} as select * from {computed}")
+    conn.execute(f"drop view {computed}")
 
 
 def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
