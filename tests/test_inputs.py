@@ -158,6 +158,21 @@ def test_a_document_is_flattened_within_a_small_memory_limit_and_beyond_the_read
     assert (written.facts, written.rejected) == (7 * 20324, 0)
 
 
+def test_a_claimed_size_past_duckdbs_bound_and_a_broken_connection(tmp_path: Path):
+    """A zip entry's size comes from the archive: one claiming 5 GiB (past the 32-bit bound DuckDB's reader
+    takes) still reads what the entry holds; a connection broken midway is reported as the document's
+    failure (MalformedCompanyFacts, which the bulk ingest reports by name), not a bare DuckDB error."""
+    with PartitionStore(tmp_path).writing("facts.parquet") as target:
+        written = companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), 5 * 2**30, target)
+    assert written.facts == 20324
+    broken = companyfacts.flattener()
+    broken.close()
+    with pytest.raises(companyfacts.MalformedCompanyFacts, match="closed"):
+        with PartitionStore(tmp_path / "other").writing("facts.parquet") as target:
+            companyfacts.write_partition(broken, str(GOOGL_FILE), GOOGL_FILE.stat().st_size, target)
+    assert not (tmp_path / "other" / "facts.parquet").exists()
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "not valid JSON"),
     (b'{"cik": 1, "facts": {', "not valid JSON"),
