@@ -8,8 +8,6 @@ core.rejected_facts, never dropped silently.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,17 +57,10 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     another's facts would file them under a company that does not know them)."""
     bound = min(document_bytes, LARGEST_DOCUMENT)  # a size claimed by an archive, capped at what DuckDB allows
     try:
-        with _flattened(conn, source, bound):
-            listed, distinct, rejected, name, others = conn.execute(
-                "select count(*) filter (reason is null), count(distinct repeat_key) filter (reason is null), "
-                "count(*) filter (reason is not null), any_value(entity_name), "
-                f"any_value(cik) filter (cik is distinct from ?) from {_FLATTENED}", [cik]).fetchall()[0]
-            if distinct == listed:
-                conn.sql(f"select * exclude (repeat_key) from {_FLATTENED}").write_parquet(str(target))
-                facts = listed
-            else:  # a fact listed twice, or (rarely) two facts whose hashes collide: the window tells them apart
-                conn.sql("select * from companyfacts_first_listed(?)", params=[_FLATTENED]).write_parquet(str(target))
-                facts = _usable_rows(conn, target)
+        conn.sql("select * from companyfacts_rows(?, ?)", params=[source, bound]).write_parquet(str(target))
+        listed, distinct, rejected, name, others = conn.execute(
+            "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
+        facts = listed if distinct == listed else _keep_first_listed(conn, target)
     except duckdb.Error as exc:
         raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
     if cik is not None and others is not None:
@@ -79,24 +70,18 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     return Partition(facts, rejected, name)
 
 
-_FLATTENED = "companyfacts_flattened"  # one company's rows, as listed, while its partition is written
 LARGEST_DOCUMENT = 2_000_000_000  # bytes; SEC's largest companyfacts documents are some tens of MB
 
 
-@contextlib.contextmanager
-def _flattened(conn: duckdb.DuckDBPyConnection, source: str, bound: int) -> Iterator[None]:
-    """The document's rows as a temporary table for the block; dropping it on a connection already broken
-    must not hide the error that broke it."""
+def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
+    """A fact listed twice, or (rarely) two facts whose hashes collide: the window tells them apart and the
+    partition is written again with one row per fact; returns its usable rows."""
+    as_listed = partition.with_name(partition.name + ".as-listed")
     try:
-        conn.execute(f"create or replace temp table {_FLATTENED} as select * from companyfacts_rows(?, ?)",
-                     [source, bound])
-        yield
+        partition.replace(as_listed)
+        conn.sql("select * from companyfacts_first_listed(?)", params=[str(as_listed)]).write_parquet(str(partition))
     finally:
-        with contextlib.suppress(duckdb.Error):
-            conn.execute(f"drop table if exists {_FLATTENED}")
-
-
-def _usable_rows(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
+        as_listed.unlink(missing_ok=True)
     return conn.execute("select count(*) filter (reason is null) from read_parquet(?, hive_partitioning = false)",
                         [str(partition)]).fetchall()[0][0]
 

@@ -92,19 +92,32 @@ flattened as (
     from reasons
 )
 
--- repeat_key: a hash of what makes a fact (every column but frame). A company that lists each fact once
--- (nearly every company) is told apart by counting distinct keys, without the window of
+select * from flattened;
+
+
+-- staging.companyfacts_counts(partition, expected_cik) (temporary table macro): what a partition written from
+-- companyfacts_rows holds: usable rows, distinct usable facts by a hash of what makes a fact (every column but
+-- frame), unusable rows, the entity's name, and a CIK other than expected_cik if the document holds one. A company that
+-- lists each fact once (nearly every company) is told so by these counts, without the window of
 -- companyfacts_first_listed, which costs about a third of the flattening
-select *, hash(cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed) as repeat_key
-from flattened;
+create or replace temp macro companyfacts_counts(partition, expected_cik) as table
+select
+    count(*) filter (reason is null) as listed,
+    count(distinct hash(cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed))
+        filter (reason is null) as distinct_facts,
+    count(*) filter (reason is not null) as rejected,
+    any_value(entity_name) as entity_name,
+    -- the file's own column, not the cik=… of its folder name (hive partitioning)
+    any_value(f.cik) filter (f.cik is distinct from expected_cik) as other_cik
+from read_parquet(partition, hive_partitioning = false) as f;
 
 
--- staging.companyfacts_first_listed(rows) (temporary table macro): the rows of companyfacts_rows (the name of
--- a table or view holding them) with one row per fact and filing. Should SEC list a fact twice (the same
--- figure under a second frame), the copy goes here, company by company, so that staging.periodic_facts need
--- not group millions of rows to find it; the frame kept is the first in order. Unusable facts are all kept.
-create or replace temp macro companyfacts_first_listed(rows) as table
-select * exclude (repeat_key) from query_table(rows)
+-- staging.companyfacts_first_listed(partition) (temporary table macro): the rows of a partition written from
+-- companyfacts_rows with one row per fact and filing. Should SEC list a fact twice (the same figure under a
+-- second frame), the copy goes here, company by company, so that staging.periodic_facts need not group
+-- millions of rows to find it; the frame kept is the first in order. Unusable facts are all kept.
+create or replace temp macro companyfacts_first_listed(partition) as table
+select * from read_parquet(partition, hive_partitioning = false)
 qualify reason is not null or row_number() over (
     partition by cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed
     order by frame nulls last) = 1
