@@ -86,38 +86,50 @@ def flatten_only(archive: str, names: list[str]) -> int:
                for name in names)
 
 
-def in_workers(task, archive: Path, workers: int) -> tuple[float, int]:
-    """task over the archive's entries, spread over the workers like the ingest; seconds and its total."""
+def cpu_seconds(who: int) -> float:
+    """User + system CPU time of this process (RUSAGE_SELF) or of its children that have ended
+    (RUSAGE_CHILDREN), in core-seconds."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def in_workers(task, archive: Path, workers: int) -> tuple[float, int, float]:
+    """task over the archive's entries, spread over the workers like the ingest; seconds, its total and
+    the workers' CPU time."""
     names = _entries(archive)
     chunks = [names[i::workers] for i in range(workers)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         total = sum(pool.map(task, [str(archive)] * workers, chunks))
-    return time.perf_counter() - start, total
+    return time.perf_counter() - start, total, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
 
 
 def nightly_job(archive: Path, work: Path, workers: int) -> dict:
     """The bulk ingest and the warehouse build, as the nightly job and its automation run them (through
     Dagster, publishing the warehouse); seconds per stage from the steps' own metadata and the build's
-    record (the private copy, the last checkpoint, the rename)."""
+    record (the private copy, the last checkpoint, the rename), and the CPU time of this process (Dagster and
+    the build) and of the ingest's workers."""
     sec = SecResource(mode="offline", warehouse_dir=str(work))
     warehouse_db = WarehouseResource(database_path=str(work / "capexwatch.duckdb"))
-    start = time.perf_counter()
+    start, main_cpu, workers_cpu = (time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF),
+                                    cpu_seconds(resource.RUSAGE_CHILDREN))
     result = dg.materialize([bulk_companyfacts, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
                             run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive),
                                                                                     "workers": workers}}}},
                             instance=dg.DagsterInstance.ephemeral())
     seconds = time.perf_counter() - start
+    main_cpu, workers_cpu = cpu_seconds(resource.RUSAGE_SELF) - main_cpu, cpu_seconds(resource.RUSAGE_CHILDREN) - workers_cpu
     events = {tuple(e.asset_key.path): e.materialization.metadata for e in result.get_asset_materialization_events()}
     steps = {e.step_key: e for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
     build = events[("core", "metrics_wide")]
     record = publish.read_record(warehouse_db.path())
     return {
-        "seconds": seconds,
+        "seconds": seconds, "cpu_main": main_cpu, "cpu_workers": workers_cpu,
         "partitions": steps["bulk__companyfacts"].event_specific_data.duration_ms / 1000,
         "processed": events[("bulk", "companyfacts")]["processed"].value,
         **{key: build[key].value for key in ("seconds_load", "seconds_tables", "seconds_company_tables",
-                                             "seconds_metadata", "seconds_checks", "companies_rebuilt")},
+                                             "seconds_metadata", "seconds_checks", "companies_rebuilt",
+                                             "cpu_seconds_load", "cpu_seconds_tables")},
         "facts": events[("core", "facts")]["dagster/row_count"].value,
         **{f"seconds_{stage}": record.seconds.get(stage, 0.0) for stage in ("copy", "checkpoint", "publication")},
         "deleted_rows": record.deleted_rows, "compacted": record.compacted,
@@ -186,15 +198,15 @@ def edgartools(archive: Path, workers: int) -> dict:
 def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) -> dict:
     archive = scratch / f"companyfacts-{companies}.zip"
     json_bytes = build_archive(archive, companies)
-    raw_seconds, raw_facts = in_workers(parse_only, archive, workers)
-    flatten_seconds, _ = in_workers(flatten_only, archive, workers)
+    raw_seconds, raw_facts, raw_cpu = in_workers(parse_only, archive, workers)
+    flatten_seconds, _, flatten_cpu = in_workers(flatten_only, archive, workers)
     theirs = edgartools(archive, workers) if with_edgartools else None
     out = subprocess.run([sys.executable, __file__, "--child", str(archive), str(scratch / f"work-{companies}"),
                           str(workers), str(companies)], capture_output=True, text=True, check=True)
     ours = json.loads(out.stdout.strip().splitlines()[-1])
     archive.unlink()
-    return {"companies": companies, "mb": json_bytes / 1e6, "raw": raw_seconds, "facts": raw_facts,
-            "flatten": flatten_seconds, "edgartools": theirs, **ours}
+    return {"companies": companies, "mb": json_bytes / 1e6, "raw": raw_seconds, "facts": raw_facts, "raw_cpu": raw_cpu,
+            "flatten": flatten_seconds, "flatten_cpu": flatten_cpu, "edgartools": theirs, **ours}
 
 
 RERUN_STAGES = ("partitions / load / per-company tables / whole-market tables (marts) / metadata + checks / "
@@ -219,15 +231,20 @@ def report(runs: list[dict], workers: int) -> None:
     def row(label: str, cell) -> None:
         print(f"| {label} | " + " | ".join(cell(r) for r in runs) + " |")
 
+    def cpu(r: dict) -> float:
+        return r["full"]["cpu_workers"] + r["full"]["cpu_main"]
+
     def timed(seconds: float, r: dict) -> str:
         return f"{seconds:,.1f} s ({r['mb'] / seconds:,.0f} MB/s)"
 
     row("JSON in the archive / facts", lambda r: f"{r['mb'] / 1e3:,.2f} GB / {r['facts'] / 1e6:,.1f} M")
     row("**raw limit**: unzip + orjson parse, nothing built", lambda r: timed(r["raw"], r))
     row("unzip + DuckDB's typed flattening, nothing written", lambda r: timed(r["flatten"], r))
-    row("1. partitions: flatten + one Parquet file per company", lambda r: timed(r["full"]["partitions"], r))
-    row("2. load core.facts", lambda r: f"{r['full']['seconds_load']:,.1f} s")
-    row("3. every table (company batches, then marts)", lambda r: f"{r['full']['seconds_tables']:,.1f} s")
+    row("1. partitions: flatten + one Parquet file per company (CPU: the workers')",
+        lambda r: f"{timed(r['full']['partitions'], r)}; CPU {r['full']['cpu_workers']:,.0f} core-s")
+    row("2. load core.facts", lambda r: f"{r['full']['seconds_load']:,.1f} s; CPU {r['full']['cpu_seconds_load']:,.0f} core-s")
+    row("3. every table (company batches, then marts)",
+        lambda r: f"{r['full']['seconds_tables']:,.1f} s; CPU {r['full']['cpu_seconds_tables']:,.0f} core-s")
     row("4. table metadata for Dagster", lambda r: f"{r['full']['seconds_metadata']:,.1f} s")
     row("5. checks", lambda r: f"{r['full']['seconds_checks']:,.1f} s")
     row("**end to end**: Dagster job, ingest and build, published", lambda r: timed(r["full"]["seconds"], r))
@@ -235,6 +252,15 @@ def report(runs: list[dict], workers: int) -> None:
         lambda r: f"{r['raw'] / (r['full']['partitions'] + r['full']['seconds_load']):.0%}")
     row("archive to every mart (end to end) as a share of the raw limit's throughput",
         lambda r: f"{r['raw'] / r['full']['seconds']:.0%}")
+    row("CPU time, core-seconds: raw limit / typed flattening / end to end (ingest workers + main process, "
+        "Dagster and the build)",
+        lambda r: f"{r['raw_cpu']:,.0f} / {r['flatten_cpu']:,.0f} / {cpu(r):,.0f} "
+                  f"({r['full']['cpu_workers']:,.0f} + {r['full']['cpu_main']:,.0f})")
+    row(f"cores busy on average, end to end (of {os.cpu_count()})", lambda r: f"{cpu(r) / r['full']['seconds']:.2f}")
+    row("archive to every mart at 50 % of the raw limit's throughput: time and CPU budget on these cores; "
+        "CPU used end to end against it",
+        lambda r: f"{2 * r['raw']:,.1f} s, {2 * r['raw'] * os.cpu_count():,.0f} core-s; "
+                  f"{cpu(r) / (2 * r['raw'] * os.cpu_count()):.0%}")
     row("end-to-end time against the first column (companies x4, x16)",
         lambda r: f"{r['full']['seconds'] / first['full']['seconds']:.1f}x")
     row("re-run, 1 % of companies changed, end to end",
