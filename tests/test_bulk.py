@@ -75,6 +75,24 @@ def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
     assert len(bulk.ingest(changed, out).processed) == 1
 
 
+def test_a_partition_that_cannot_be_written_stops_the_ingest_and_keeps_the_old_one(tmp_path):
+    """A full disk is the machine's fault, not the document's: the ingest stops with an OSError that names
+    the partition (it used to file every company as 'not valid JSON' and carry on), the company's previous
+    partition and record stay as they were, and its entry is read again next time."""
+    out = PartitionStore(tmp_path / "parquet")
+    bulk.ingest(write_archive(tmp_path / "a.zip", 3), out)
+    folder = tmp_path / "parquet/cik=9000000001"
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    amended = json.loads(SNAPSHOT[1].read_bytes()) | {"cik": 9000000001, "entityName": "amended"}
+    changed = write_archive(tmp_path / "b.zip", 3, {1: json.dumps(amended).encode()})
+    (folder / "facts.parquet.tmp").symlink_to("/dev/full")  # where the partition is written first
+    with pytest.raises(OSError, match=r"cik=9000000001/facts\.parquet\.tmp: could not write .*No space left"):
+        bulk.ingest(changed, out)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert [r.cik for r in bulk.ingest(changed, out).processed] == ["9000000001"]
+    assert fact_partitions.read_record(out, "9000000001")["company"] == "amended"
+
+
 def test_bulk_asset_materializes_from_a_local_archive(tmp_path):
     archive = write_archive(tmp_path / "companyfacts.zip", 3)
     sec, warehouse_db = offline_resources(tmp_path / "wh")
