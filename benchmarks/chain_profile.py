@@ -1,0 +1,80 @@
+"""Where the per-company tables' time goes: each statement of company_batches.CHAIN, the batch's
+staging.periodic_facts made a table, and the append of the batch's rows to the warehouse, summed over
+the batches of one full build (wall and CPU seconds), on a warehouse of N synthetic companies made by
+the nightly job of benchmarks/bulk_ingest.py.
+
+    .venv/bin/python benchmarks/chain_profile.py [--companies 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from unittest import mock
+
+import duckdb
+
+from bulk_ingest import build_archive, nightly_job
+from pipelines.lib import company_batches, warehouse
+
+Seconds = collections.defaultdict[str, list[float]]
+
+
+def timed(spent: Seconds, label, function):
+    """function, adding its wall and CPU seconds to spent[label(*args)]."""
+    def wrapper(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            entry = spent[label(*args)]
+            entry[0] += time.perf_counter() - wall
+            entry[1] += time.process_time() - cpu
+    return wrapper
+
+
+def profile(database: Path) -> tuple[Seconds, float, float]:
+    """One full build of the chain on database, as a build runs it (deferred reclaiming of deleted rows)."""
+    spent: Seconds = collections.defaultdict(lambda: [0.0, 0.0])
+    conn = duckdb.connect(str(database))
+    conn.execute("set max_vacuum_tasks = 0")  # as a build that defers reclaiming deleted rows
+    conn.execute("set preserve_insertion_order = false")  # as the load leaves the build's connection
+    with ExitStack() as patches:
+        patches.enter_context(mock.patch.object(
+            warehouse, "run_sql", timed(spent, lambda conn, name, *rest: name, warehouse.run_sql)))
+        patches.enter_context(mock.patch.object(
+            company_batches, "_materialize",
+            timed(spent, lambda *args: "staging.periodic_facts made a table", company_batches._materialize)))
+        patches.enter_context(mock.patch.object(
+            company_batches, "_append",
+            timed(spent, lambda *args: "append the batch's rows to the warehouse", company_batches._append)))
+        wall, cpu = time.perf_counter(), time.process_time()
+        company_batches.build(conn)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    conn.close()
+    return spent, wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=600)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        build_archive(work / "companyfacts.zip", args.companies)
+        nightly_job(work / "companyfacts.zip", work, workers=2)
+        shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
+        spent, wall, cpu = profile(work / "profiled.duckdb")
+    print(f"per-company tables of {args.companies:,} companies, one full build: {wall:.1f} s, CPU {cpu:.1f} core-s\n")
+    print("| step | seconds | share | CPU core-s |\n|---|---|---|---|")
+    for step, (seconds, cpu_seconds) in sorted(spent.items(), key=lambda item: -item[1][0]):
+        print(f"| {step} | {seconds:.2f} | {seconds / wall:.0%} | {cpu_seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
