@@ -77,20 +77,33 @@ def test_rerun_processes_only_changed_entries_and_isolates_bad_ones(tmp_path):
 
 def test_a_partition_that_cannot_be_written_stops_the_ingest_and_keeps_the_old_one(tmp_path):
     """A full disk is the machine's fault, not the document's: the ingest stops with an OSError that names
-    the partition (it used to file every company as 'not valid JSON' and carry on), the company's previous
-    partition and record stay as they were, and its entry is read again next time."""
+    the partition (it used to file every company as 'not valid JSON' and carry on), the companies after it
+    are not read (their work would be lost), the company's previous partition and record stay as they
+    were, and the next run reads its entry again but not those of the companies finished before it (ten
+    companies, a fraction of a second's work)."""
     out = PartitionStore(tmp_path / "parquet")
-    bulk.ingest(write_archive(tmp_path / "a.zip", 3), out)
-    folder = tmp_path / "parquet/cik=9000000001"
+    bulk.ingest(write_archive(tmp_path / "a.zip", 30), out)
+    folder = tmp_path / "parquet/cik=9000000010"
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
-    amended = json.loads(SNAPSHOT[1].read_bytes()) | {"cik": 9000000001, "entityName": "amended"}
-    changed = write_archive(tmp_path / "b.zip", 3, {1: json.dumps(amended).encode()})
+    documents = [json.loads(file.read_bytes()) for file in SNAPSHOT]
+    amended = {number: json.dumps(documents[number % 3] | {"cik": 9_000_000_000 + number, "entityName": "amended"}).encode()
+               for number in range(30)}
+    changed = write_archive(tmp_path / "b.zip", 30, amended)
     (folder / "facts.parquet.tmp").symlink_to("/dev/full")  # where the partition is written first
-    with pytest.raises(OSError, match=r"cik=9000000001/facts\.parquet\.tmp: could not write .*No space left"):
+    with pytest.raises(OSError, match=r"cik=9000000010/facts\.parquet\.tmp: could not write .*No space left"):
         bulk.ingest(changed, out)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
-    assert [r.cik for r in bulk.ingest(changed, out).processed] == ["9000000001"]
-    assert fact_partitions.read_record(out, "9000000001")["company"] == "amended"
+    redone = {cik for cik in (f"{9_000_000_000 + n}" for n in range(30))
+              if fact_partitions.read_record(out, cik)["company"] == "amended"}
+    assert len(redone) < 20  # two workers: the entries under way finish, the queued ones are cancelled
+    with zipfile.ZipFile(changed) as archive:
+        crcs = {info.filename: info.CRC for info in archive.infolist()}
+    finished = {name for name, crc in json.loads(out.read_bytes(bulk.MANIFEST)).items() if crcs[name] == crc}
+    assert finished and {name[3:13] for name in finished} <= redone - {"9000000010"}
+    again = bulk.ingest(changed, out)
+    assert {r.cik for r in again.processed} == {f"{9_000_000_000 + n}" for n in range(30)} - {n[3:13] for n in finished}
+    assert "9000000010" in {r.cik for r in again.processed}
+    assert fact_partitions.read_record(out, "9000000010")["company"] == "amended"
 
 
 def test_bulk_asset_materializes_from_a_local_archive(tmp_path):

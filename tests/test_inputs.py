@@ -173,6 +173,22 @@ def test_a_claimed_size_past_duckdbs_bound_and_a_broken_connection(tmp_path: Pat
     assert not (tmp_path / "other" / "facts.parquet").exists()
 
 
+def test_the_machines_faults_are_not_called_malformed_documents(tmp_path: Path):
+    """Out of memory, a document that cannot be opened, a partition that cannot be written: each is named
+    for what it is (MemoryError, OSError), where all three used to read 'not valid JSON'."""
+    starved = companyfacts.flattener(duckdb.connect(config={"threads": 1, "memory_limit": "20MB"}))
+    with pytest.raises(MemoryError, match="out of memory while flattening"):
+        with PartitionStore(tmp_path).writing("facts.parquet") as target:
+            companyfacts.write_partition(starved, str(GOOGL_FILE), GOOGL_FILE.stat().st_size, target)
+    with pytest.raises(OSError, match="missing.json: could not be opened"):
+        with PartitionStore(tmp_path).writing("facts.parquet") as target:
+            companyfacts.write_partition(companyfacts.flattener(), str(tmp_path / "missing.json"), 1000, target)
+    with pytest.raises(OSError, match="/dev/full: could not write .*No space left on device"):
+        companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), GOOGL_FILE.stat().st_size,
+                                     Path("/dev/full"))
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "not valid JSON"),
     (b'{"cik": 1, "facts": {', "not valid JSON"),

@@ -10,6 +10,7 @@ skipped: a nightly re-run touches only the companies whose facts changed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -128,11 +129,22 @@ def ingest(
     processed: list[EntryResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(ingest_entry, str(archive), info, store.url) for info in todo]
-        for done, future in enumerate(as_completed(futures), start=1):
-            result = future.result()
-            processed.append(result)
-            if result.error is None:
-                seen[result.name] = result.crc
-            progress(done, len(todo), result, todo_bytes)
-    store.write_bytes(MANIFEST, json.dumps(seen, indent=0).encode())
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                result = future.result()
+                processed.append(result)
+                if result.error is None:
+                    seen[result.name] = result.crc
+                progress(done, len(todo), result, todo_bytes)
+        except BaseException:  # the machine's fault (a full disk), or an interrupt: the rest would meet it too
+            pool.shutdown(cancel_futures=True)
+            with contextlib.suppress(OSError):  # the companies done are not read again (unless the disk is full)
+                _save_manifest(store, seen)
+            raise
+    _save_manifest(store, seen)
     return IngestResult(entries=len(members), processed=processed, skipped=len(members) - len(todo))
+
+
+def _save_manifest(store: PartitionStore, seen: dict[str, int]) -> None:
+    """Each entry's CRC-32 as last ingested: the next run reads only entries whose CRC differs."""
+    store.write_bytes(MANIFEST, json.dumps(seen, indent=0).encode())

@@ -54,18 +54,25 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     """One companyfacts document (a path DuckDB can read, of document_bytes) -> one Parquet file of its
     facts, the rejected ones included with their reason (target: a local file, see PartitionStore.writing);
     with cik, the document must be that company's (an archive entry named for one CIK holding
-    another's facts would file them under a company that does not know them). A file that cannot be
-    written or read back (a full disk) raises OSError: the fault is the machine's, and every company
-    after would meet it too, so it must not pass for a malformed document."""
+    another's facts would file them under a company that does not know them). The machine's faults are
+    not the document's: a partition that cannot be written (a full disk) or a document that cannot be
+    opened raises OSError, and running out of memory MemoryError; every company after would meet them
+    too, so they must not pass for malformed documents."""
     bound = min(document_bytes, LARGEST_DOCUMENT)  # a size claimed by an archive, capped at what DuckDB allows
     try:
         conn.sql("select * from companyfacts_rows(?, ?)", params=[source, bound]).write_parquet(str(target))
         listed, distinct, rejected, name, others = conn.execute(
             "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
         facts = listed if distinct == listed else _keep_first_listed(conn, target)
-    except duckdb.Error as exc:
-        if isinstance(exc, duckdb.IOException) and str(target) in str(exc):  # the partition's file, not the document
+    except duckdb.OutOfMemoryException as exc:
+        raise MemoryError(f"{source}: out of memory while flattening it ({exc})") from exc
+    except duckdb.IOException as exc:
+        if str(target) in str(exc):
             raise OSError(f"{target}: could not write {source}'s partition ({exc})") from exc
+        if source in str(exc):
+            raise OSError(f"{source}: could not be opened ({exc})") from exc
+        raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
+    except duckdb.Error as exc:
         raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
     if cik is not None and others is not None:
         raise MalformedCompanyFacts(f"{source}: companyfacts of CIK {others}, expected {cik}")
