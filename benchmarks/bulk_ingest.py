@@ -210,7 +210,8 @@ def measure(companies: int, workers: int, scratch: Path, with_edgartools: bool) 
 
 
 RERUN_STAGES = ("partitions / load / per-company tables / whole-market tables (marts) / metadata + checks / "
-                "private copy of the published file / last checkpoint + rename / the rest, untimed (Dagster's run, opening the warehouse, the build's record)")
+                "private copy of the published file / last checkpoint + rename / "
+                "the rest, untimed (Dagster's run, opening the warehouse, the build's record)")
 
 
 def rerun_stages(rerun: dict) -> str:
