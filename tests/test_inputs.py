@@ -173,6 +173,19 @@ def test_a_claimed_size_past_duckdbs_bound_and_a_broken_connection(tmp_path: Pat
     assert not (tmp_path / "other" / "facts.parquet").exists()
 
 
+def test_a_copy_left_by_a_killed_rewrite_is_removed_by_the_next_write(tmp_path: Path):
+    """A company whose file was being written again (a fact listed twice) when its process was killed
+    leaves the first file beside it; the next write of that company removes it, repeats or not."""
+    store = PartitionStore(tmp_path)
+    with store.writing("cik=0001652044/facts.parquet") as target:
+        stray = target.with_name(target.name + ".as-listed")
+        stray.write_bytes(b"the file as first written")
+        written = companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), GOOGL_FILE.stat().st_size,
+                                               target)
+    assert written.facts == 20324
+    assert sorted(path.name for path in (tmp_path / "cik=0001652044").iterdir()) == ["facts.parquet"]
+
+
 def test_the_machines_faults_are_not_called_malformed_documents(tmp_path: Path):
     """Out of memory, a document that cannot be opened, a partition that cannot be written: each is named
     for what it is (MemoryError, OSError), where all three used to read 'not valid JSON'."""

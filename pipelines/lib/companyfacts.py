@@ -59,6 +59,7 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     opened raises OSError, and running out of memory MemoryError; every company after would meet them
     too, so they must not pass for malformed documents."""
     bound = min(document_bytes, LARGEST_DOCUMENT)  # a size claimed by an archive, capped at what DuckDB allows
+    _as_listed(target).unlink(missing_ok=True)  # left by a run killed while it rewrote this company's file
     try:
         conn.sql("select * from companyfacts_rows(?, ?)", params=[source, bound]).write_parquet(str(target))
         listed, distinct, rejected, name, others = conn.execute(
@@ -87,7 +88,7 @@ LARGEST_DOCUMENT = 2_000_000_000  # bytes; SEC's largest companyfacts documents 
 def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
     """A fact listed twice, or (rarely) two facts whose hashes collide: the window tells them apart and the
     partition is written again with one row per fact; returns its usable rows."""
-    as_listed = partition.with_name(partition.name + ".as-listed")
+    as_listed = _as_listed(partition)
     try:
         partition.replace(as_listed)
         conn.sql("select * from companyfacts_first_listed(?)", params=[str(as_listed)]).write_parquet(str(partition))
@@ -95,6 +96,11 @@ def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
         as_listed.unlink(missing_ok=True)
     return conn.execute("select count(*) filter (reason is null) from read_parquet(?, hive_partitioning = false)",
                         [str(partition)]).fetchall()[0][0]
+
+
+def _as_listed(partition: Path) -> Path:
+    """Where a partition waits, as first written, while _keep_first_listed writes it again."""
+    return partition.with_name(partition.name + ".as-listed")
 
 
 def _check_shape(conn: duckdb.DuckDBPyConnection, source: str, document_bytes: int) -> None:
