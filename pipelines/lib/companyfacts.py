@@ -65,21 +65,25 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
         listed, distinct, rejected, name, others = conn.execute(
             "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
         facts = listed if distinct == listed else _keep_first_listed(conn, target)
-    except duckdb.OutOfMemoryException as exc:
-        raise MemoryError(f"{source}: out of memory while flattening it ({exc})") from exc
-    except duckdb.IOException as exc:
-        if str(target) in str(exc):
-            raise OSError(f"{target}: could not write {source}'s partition ({exc})") from exc
-        if source in str(exc):
-            raise OSError(f"{source}: could not be opened ({exc})") from exc
-        raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
     except duckdb.Error as exc:
-        raise MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})") from exc
+        raise _named(exc, source, target) from exc
     if cik is not None and others is not None:
         raise MalformedCompanyFacts(f"{source}: companyfacts of CIK {others}, expected {cik}")
     if facts + rejected == 0:
         _check_shape(conn, source, bound)
     return Partition(facts, rejected, name)
+
+
+def _named(exc: duckdb.Error, source: str, target: Path) -> Exception:
+    """DuckDB's error as the fault it is: the machine's (memory, the partition's file, a document that
+    cannot be opened) or the document's."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return MemoryError(f"{source}: out of memory while flattening it ({exc})")
+    if isinstance(exc, duckdb.IOException) and str(target) in str(exc):
+        return OSError(f"{target}: could not write {source}'s partition ({exc})")
+    if isinstance(exc, duckdb.IOException) and source in str(exc):
+        return OSError(f"{source}: could not be opened ({exc})")
+    return MalformedCompanyFacts(f"{source}: not valid JSON, or not shaped like companyfacts ({exc})")
 
 
 LARGEST_DOCUMENT = 2_000_000_000  # bytes; SEC's largest companyfacts documents are some tens of MB
