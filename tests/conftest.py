@@ -80,9 +80,17 @@ def flatten(content: bytes | Path, tmp_path: Path) -> pd.DataFrame:
     if isinstance(content, bytes):
         (tmp_path / "companyfacts.json").write_bytes(content)
         content = tmp_path / "companyfacts.json"
-    with PartitionStore(tmp_path).writing("facts.parquet") as target:  # published only when complete
-        companyfacts.write_partition(companyfacts.flattener(), str(content), content.stat().st_size, target)
+    partition(content, tmp_path)
     return duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
+
+
+def partition(source: Path, folder: Path, relative: str = "facts.parquet",
+              conn: duckdb.DuckDBPyConnection | None = None, size: int | None = None) -> companyfacts.Partition:
+    """source's partition at folder/relative, written as the pipeline writes it (published only when
+    complete); conn: the flattener (a fresh one if None), size: the document's bytes as claimed (its own if None)."""
+    with PartitionStore(folder).writing(relative) as target:
+        return companyfacts.write_partition(companyfacts.flattener() if conn is None else conn, str(source),
+                                            source.stat().st_size if size is None else size, target)
 
 
 def core_copy(db: duckdb.DuckDBPyConnection, filters: dict[str, str]) -> duckdb.DuckDBPyConnection:

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import reliability_log
-from conftest import flatten
+from conftest import flatten, partition
 from pipelines.lib import companyfacts, concepts, universe
-from pipelines.lib.partition_store import PartitionStore
 from pipelines.lib.raw_store import NoOfflineData, RawStore, SnapshotSource
 from pipelines.lib.settings import SNAPSHOT_DIR, ConfigError, load_settings
 
@@ -129,9 +128,7 @@ def test_partition_holds_each_fact_once_as_the_json_lists_it(repeats: bool, tmp_
         listed.extend([{**framed[1], "frame": None}, {**framed[1], "frame": None}, {**framed[2], "frame": "CY2099"}])
         listed.extend([{**framed[0], "val": "n/a"}] * 2)  # unusable, listed twice: both kept, with their reason
     (tmp_path / "companyfacts.json").write_bytes(json.dumps(doc).encode())
-    with PartitionStore(tmp_path).writing("facts.parquet") as target:
-        source = tmp_path / "companyfacts.json"
-        written = companyfacts.write_partition(companyfacts.flattener(), str(source), source.stat().st_size, target)
+    written = partition(tmp_path / "companyfacts.json", tmp_path)
     rows = duckdb.read_parquet(str(tmp_path / "facts.parquet")).df()
     usable = rows[rows.reason.isna()]
     if repeats:
@@ -153,8 +150,7 @@ def test_a_document_is_flattened_within_a_small_memory_limit_and_beyond_the_read
     source.write_bytes(json.dumps(doc).encode())
     assert source.stat().st_size > 20 * 2**20
     conn = companyfacts.flattener(duckdb.connect(config={"threads": 1, "memory_limit": "1GB"}))
-    with PartitionStore(tmp_path).writing("facts.parquet") as target:
-        written = companyfacts.write_partition(conn, str(source), source.stat().st_size, target)
+    written = partition(source, tmp_path, conn=conn)
     assert (written.facts, written.rejected) == (7 * 20324, 0)
 
 
@@ -162,27 +158,20 @@ def test_a_claimed_size_past_duckdbs_bound_and_a_broken_connection(tmp_path: Pat
     """A zip entry's size comes from the archive: one claiming 5 GiB (past the 32-bit bound DuckDB's reader
     takes) still reads what the entry holds; a connection broken midway is reported as the document's
     failure (MalformedCompanyFacts, which the bulk ingest reports by name), not a bare DuckDB error."""
-    with PartitionStore(tmp_path).writing("facts.parquet") as target:
-        written = companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), 5 * 2**30, target)
-    assert written.facts == 20324
+    assert partition(GOOGL_FILE, tmp_path, size=5 * 2**30).facts == 20324
     broken = companyfacts.flattener()
     broken.close()
     with pytest.raises(companyfacts.MalformedCompanyFacts, match="closed"):
-        with PartitionStore(tmp_path / "other").writing("facts.parquet") as target:
-            companyfacts.write_partition(broken, str(GOOGL_FILE), GOOGL_FILE.stat().st_size, target)
+        partition(GOOGL_FILE, tmp_path / "other", conn=broken)
     assert not (tmp_path / "other" / "facts.parquet").exists()
 
 
 def test_a_copy_left_by_a_killed_rewrite_is_removed_by_the_next_write(tmp_path: Path):
     """A company whose file was being written again (a fact listed twice) when its process was killed
     leaves the first file beside it; the next write of that company removes it, repeats or not."""
-    store = PartitionStore(tmp_path)
-    with store.writing("cik=0001652044/facts.parquet") as target:
-        stray = target.with_name(target.name + ".as-listed")
-        stray.write_bytes(b"the file as first written")
-        written = companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), GOOGL_FILE.stat().st_size,
-                                               target)
-    assert written.facts == 20324
+    (tmp_path / "cik=0001652044").mkdir()
+    (tmp_path / "cik=0001652044/facts.parquet.tmp.as-listed").write_bytes(b"the file as first written")
+    assert partition(GOOGL_FILE, tmp_path, "cik=0001652044/facts.parquet").facts == 20324
     assert sorted(path.name for path in (tmp_path / "cik=0001652044").iterdir()) == ["facts.parquet"]
 
 
@@ -191,11 +180,9 @@ def test_the_machines_faults_are_not_called_malformed_documents(tmp_path: Path):
     for what it is (MemoryError, OSError), where all three used to read 'not valid JSON'."""
     starved = companyfacts.flattener(duckdb.connect(config={"threads": 1, "memory_limit": "20MB"}))
     with pytest.raises(MemoryError, match="out of memory while flattening"):
-        with PartitionStore(tmp_path).writing("facts.parquet") as target:
-            companyfacts.write_partition(starved, str(GOOGL_FILE), GOOGL_FILE.stat().st_size, target)
+        partition(GOOGL_FILE, tmp_path, conn=starved)
     with pytest.raises(OSError, match="missing.json: could not be opened"):
-        with PartitionStore(tmp_path).writing("facts.parquet") as target:
-            companyfacts.write_partition(companyfacts.flattener(), str(tmp_path / "missing.json"), 1000, target)
+        partition(tmp_path / "missing.json", tmp_path, size=1000)
     with pytest.raises(OSError, match="/dev/full: could not write .*No space left on device"):
         companyfacts.write_partition(companyfacts.flattener(), str(GOOGL_FILE), GOOGL_FILE.stat().st_size,
                                      Path("/dev/full"))
