@@ -4,7 +4,9 @@
 -- one; never the order rows happen to arrive in, so identical runs publish identical values.
 -- grain: cik x accn x taxonomy x tag x segment x unit x period
 create or replace table core.conflicting_facts as
-with keyed as (
+-- not materialized: read twice, the facts cost less than buffering every one with all its columns for
+-- the second reader (which, with no conflict found, reads none of them)
+with keyed as not materialized (
     select *, hash(cik, accn, taxonomy, tag, segment, unit, period_start, period_end) as key_hash
     from staging.periodic_facts
 ),

@@ -37,14 +37,16 @@ document_facts as (
                                              'us-gaap:ProductOrServiceAxis'))
 ),
 
-companyfacts as (
+-- not materialized: each reader scans core.facts for its own companies, cheaper than buffering
+-- every fact for both
+companyfacts as not materialized (
     select cik, taxonomy, tag, '' as segment, unit, period_start, period_end, duration_days,
            value, accn, form, filed, fy, fp
     from core.facts
     where form in ('10-K', '10-K/A', '10-Q', '10-Q/A') and value is not null
 ),
 
-documented as (
+documented as not materialized (
     select distinct cik from core.filing_facts
 )
 
