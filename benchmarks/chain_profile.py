@@ -1,7 +1,6 @@
-"""Where the per-company tables' time goes: each statement of company_batches.CHAIN, the batch's
-staging.periodic_facts made a table, and the append of the batch's rows to the warehouse, summed over
-the batches of one full build (wall and CPU seconds), on a warehouse of N synthetic companies made by
-the nightly job of benchmarks/bulk_ingest.py.
+"""Where the per-company tables' time goes: each statement of company_batches.CHAIN and the append of
+the batch's rows to the warehouse, summed over the batches of one full build (wall and CPU seconds),
+on a warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_ingest.py.
 
     .venv/bin/python benchmarks/chain_profile.py [--companies 600]
 """
@@ -47,9 +46,6 @@ def profile(database: Path) -> tuple[Seconds, float, float]:
     with ExitStack() as patches:
         patches.enter_context(mock.patch.object(
             warehouse, "run_sql", timed(spent, lambda conn, name, *rest: name, warehouse.run_sql)))
-        patches.enter_context(mock.patch.object(
-            company_batches, "_materialize",
-            timed(spent, lambda *args: "staging.periodic_facts made a table", company_batches._materialize)))
         patches.enter_context(mock.patch.object(
             company_batches, "_append",
             timed(spent, lambda *args: "append the batch's rows to the warehouse", company_batches._append)))

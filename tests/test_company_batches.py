@@ -152,6 +152,30 @@ def test_every_fact_is_read_again_rather_than_held_for_a_second_reader(copy):
         facts = copy.execute("select count(*) from staging.periodic_facts").fetchall()[0][0]
         assert facts > 10_000
         assert buffered_rows(copy, "select * from staging.periodic_facts") < 10
-        company_batches._materialize(copy, "staging.periodic_facts")
         conflicting = warehouse.sql_text("core/conflicting_facts")
         assert buffered_rows(copy, conflicting[conflicting.index("\nwith ") + 1:]) < 10
+
+
+def test_no_batch_holds_a_copy_of_its_facts(copy, monkeypatch):
+    """Five steps of the chain read staging.periodic_facts. A copy of it in the batch's memory cost more
+    (writing every tag and accession number as a string, then hashing them again) than each step's scan
+    of the warehouse's compressed facts: after every step, no table of the batch holds half as many
+    rows as the batch has facts."""
+    largest: dict[str, tuple[int, int]] = {}
+    run_sql = warehouse.run_sql
+
+    def after_each_step(conn, name, *args, **kwargs):
+        run_sql(conn, name, *args, **kwargs)
+        if conn.execute("select current_database()").fetchall() == [("batch",)]:
+            tables = conn.execute("select coalesce(max(estimated_size), 0) from duckdb_tables() "
+                                  "where database_name = 'batch'").fetchall()[0][0]
+            facts = conn.execute("select count(*) from staging.periodic_facts").fetchall()[0][0]
+            largest[name] = (tables, facts)
+
+    monkeypatch.setattr(warehouse, "run_sql", after_each_step)
+    company_batches.build(copy, None, facts_per_batch=10**12)
+    assert set(largest) == set(company_batches.CHAIN)
+    facts = largest["staging/periodic_facts"][1]
+    assert facts > 50_000  # the snapshot's seven companies, one batch
+    assert {name: rows for name, (rows, _) in largest.items() if rows * 2 >= facts} == {}
+    assert chain_fingerprint(copy) == REFERENCE

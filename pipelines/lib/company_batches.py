@@ -22,7 +22,10 @@ import duckdb
 
 from pipelines.lib import warehouse
 
-# In build order; each reads only tables before it, the inputs below, and core.concept_map.
+# In build order; each reads only tables before it, the inputs below, and core.concept_map. The first
+# stays a view: five steps read it, and each scan of the warehouse's compressed facts costs less than
+# one copy of them in the batch's memory, where every tag and accession number is a string to write
+# and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py).
 CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
@@ -129,9 +132,7 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(todo):
         with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS) as home:
-            warehouse.run_sql(conn, CHAIN[0])
-            _materialize(conn, warehouse.relation_name(CHAIN[0]))
-            for name in CHAIN[1:]:
+            for name in CHAIN:
                 warehouse.run_sql(conn, name)
             _append(conn, home, batch, replace_tables=only is None and number == 0)
         count += len(batch.ciks)
@@ -162,16 +163,6 @@ def restricted(conn: duckdb.DuckDBPyConnection, batch: Batch, company_tables: It
     finally:
         conn.execute(f"use {warehouse.quoted(home)}")
         conn.execute("detach batch")
-
-
-def _materialize(conn: duckdb.DuckDBPyConnection, view: str) -> None:
-    """The batch's view as a table of the same name: five of the chain's tables read staging.periodic_facts,
-    and each read computed it again from the warehouse's facts (a tenth of the company tables' time)."""
-    schema, name = view.split(".")
-    computed = warehouse.quoted(schema, f"{name}__view")
-    conn.execute(f"alter view {warehouse.quoted(schema, name)} rename to {warehouse.quoted(f'{name}__view')}")
-    conn.execute(f"create table {warehouse.quoted(schema, name)} as select * from {computed}")
-    conn.execute(f"drop view {computed}")
 
 
 def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
