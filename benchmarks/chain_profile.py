@@ -1,5 +1,5 @@
-"""Where the per-company tables' time goes: each statement of company_batches.CHAIN and the append of
-the batch's rows to the warehouse, summed over the batches of one full build (wall and CPU seconds),
+"""Where the per-company tables' time goes: each table of company_batches.CHAIN, written into the
+warehouse batch by batch, and the checkpoint that stores them, summed over one full build (wall and CPU seconds),
 on a warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_ingest.py.
 
     .venv/bin/python benchmarks/chain_profile.py [--companies 600]
@@ -37,6 +37,10 @@ def timed(spent: Seconds, label, function):
     return wrapper
 
 
+def checkpoint(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("checkpoint")
+
+
 def profile(database: Path) -> tuple[Seconds, float, float]:
     """One full build of the chain on database, as a build runs it (deferred reclaiming of deleted rows)."""
     spent: Seconds = collections.defaultdict(lambda: [0.0, 0.0])
@@ -47,10 +51,11 @@ def profile(database: Path) -> tuple[Seconds, float, float]:
         patches.enter_context(mock.patch.object(
             warehouse, "run_sql", timed(spent, lambda conn, name, *rest: name, warehouse.run_sql)))
         patches.enter_context(mock.patch.object(
-            company_batches, "_append",
-            timed(spent, lambda *args: "append the batch's rows to the warehouse", company_batches._append)))
+            company_batches, "_build_table",
+            timed(spent, lambda conn, home, batch, name, *rest: name, company_batches._build_table)))
         wall, cpu = time.perf_counter(), time.process_time()
         company_batches.build(conn)
+        timed(spent, lambda conn: "checkpoint: the rows written to the file", checkpoint)(conn)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     conn.close()
     return spent, wall, cpu

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -156,26 +157,26 @@ def test_every_fact_is_read_again_rather_than_held_for_a_second_reader(copy):
         assert buffered_rows(copy, conflicting[conflicting.index("\nwith ") + 1:]) < 10
 
 
-def test_no_batch_holds_a_copy_of_its_facts(copy, monkeypatch):
-    """Five steps of the chain read staging.periodic_facts. A copy of it in the batch's memory cost more
-    (writing every tag and accession number as a string, then hashing them again) than each step's scan
-    of the warehouse's compressed facts: after every step, no table of the batch holds half as many
-    rows as the batch has facts."""
-    largest: dict[str, tuple[int, int]] = {}
-    run_sql = warehouse.run_sql
+def test_every_batch_writes_its_rows_once_straight_into_the_warehouse(copy, monkeypatch):
+    """Each step of the chain reads the warehouse's compressed rows (the facts through staging.periodic_facts,
+    earlier steps' tables through views of the batch's rows) and writes its rows into the warehouse's table.
+    A copy in the batch's memory first (of the facts, or of each step's rows before appending them) cost
+    more: every tag and accession number written as an uncompressed string, then read and hashed again.
+    When each batch ends, its database holds views only, and the tables are those of one build at once."""
+    held: list[list[tuple[str, int]]] = []
+    restricted = company_batches.restricted
 
-    def after_each_step(conn, name, *args, **kwargs):
-        run_sql(conn, name, *args, **kwargs)
-        if conn.execute("select current_database()").fetchall() == [("batch",)]:
-            tables = conn.execute("select coalesce(max(estimated_size), 0) from duckdb_tables() "
-                                  "where database_name = 'batch'").fetchall()[0][0]
-            facts = conn.execute("select count(*) from staging.periodic_facts").fetchall()[0][0]
-            largest[name] = (tables, facts)
+    @contextlib.contextmanager
+    def watched(conn, *args, **kwargs):
+        with restricted(conn, *args, **kwargs) as home:
+            yield home
+            held.append(conn.execute("select table_name, estimated_size from duckdb_tables() "
+                                     "where database_name = 'batch'").fetchall())
 
-    monkeypatch.setattr(warehouse, "run_sql", after_each_step)
-    company_batches.build(copy, None, facts_per_batch=10**12)
-    assert set(largest) == set(company_batches.CHAIN)
-    facts = largest["staging/periodic_facts"][1]
-    assert facts > 50_000  # the snapshot's seven companies, one batch
-    assert {name: rows for name, (rows, _) in largest.items() if rows * 2 >= facts} == {}
+    monkeypatch.setattr(company_batches, "restricted", watched)
+    assert company_batches.build(copy, None, facts_per_batch=30_000) == 7
+    assert len(held) > 2 and held == [[]] * len(held)
+    assert chain_fingerprint(copy) == REFERENCE
+    monkeypatch.undo()
+    assert company_batches.build(copy, {GOOGL, NVDA}) == 2  # a re-run: their rows replaced, in place too
     assert chain_fingerprint(copy) == REFERENCE

@@ -4,9 +4,9 @@ Every table from staging.periodic_facts to core.metrics_wide, the facts they lea
 cut from core.metrics_wide (quarterly, annual, TTM) are computed company by company (each row depends on
 its own company's facts and the shared concept map only). Built for the whole market in one
 statement, their largest steps hash tens of millions of facts at once and grow faster than the data;
-built here for a batch of companies at a time, in an in-memory database that sees only those companies'
-rows, and appended to the warehouse, time and memory grow with the number of companies, no faster. A
-build that knows which companies changed rebuilds only theirs.
+built here for a batch of companies at a time, through a database of views that sees only those
+companies' rows, time and memory grow with the number of companies, no faster. A build that knows which
+companies changed rebuilds only theirs.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pipelines.lib import warehouse
 # In build order; each reads only tables before it, the inputs below, and core.concept_map. The first
 # stays a view: five steps read it, and each scan of the warehouse's compressed facts costs less than
 # one copy of them in the batch's memory, where every tag and accession number is a string to write
-# and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py).
+# and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py); the others
+# are written straight into the warehouse (see _build_table).
 CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
@@ -132,9 +133,9 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(todo):
         with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS) as home:
-            for name in CHAIN:
-                warehouse.run_sql(conn, name)
-            _append(conn, home, batch, replace_tables=only is None and number == 0)
+            warehouse.run_sql(conn, CHAIN[0])
+            for name in CHAIN[1:]:
+                _build_table(conn, home, batch, name, replace_table=only is None and number == 0)
         count += len(batch.ciks)
         pace = (time.perf_counter() - started) / (number + 1)
         log(f"company tables: batch {number + 1}/{len(todo)} ({count} companies), "
@@ -170,14 +171,20 @@ def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
         conn.execute(f"delete from {warehouse.relation_name(name)} where {batch.predicate()}")
 
 
-def _append(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, replace_tables: bool) -> None:
-    """The batch's rows into the warehouse's tables: they replace the tables (first batch of a full build),
-    or the rows of the batch's companies."""
-    for name in CHAIN[1:]:  # the first is the view the others read
-        table = warehouse.relation_name(name)
-        target = f"{warehouse.quoted(home)}.{table}"
-        if replace_tables:
-            conn.execute(f"create or replace table {target} as select * from batch.{table}")
-        else:
-            conn.execute(f"delete from {target} where {batch.predicate()}")
-            conn.execute(f"insert into {target} select * from batch.{table}")
+def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name: str, replace_table: bool) -> None:
+    """The batch's rows of the chain table name, written straight into the warehouse's table, which they
+    replace (first batch of a full build) or in which they replace the batch's companies' rows; later steps
+    read them back through a view of the batch's rows. Built in the batch's memory first, each row was
+    written twice, the first time as uncompressed strings (a tenth of the chain's CPU)."""
+    table = warehouse.relation_name(name)
+    target = f"{warehouse.quoted(home)}.{table}"
+    creates = re.compile(rf"^create or replace table {re.escape(table)} as\s", re.IGNORECASE)
+    statements = [statement.query for statement in duckdb.extract_statements(warehouse.sql_text(name))]
+    if sum(bool(creates.match(text)) for text in statements) != 1:
+        raise ValueError(f"sql/{name}.sql must create {table} in one statement, 'create or replace table {table} as'")
+    if not replace_table:
+        conn.execute(f"delete from {target} where {batch.predicate()}")
+    into = f"create or replace table {target} as " if replace_table else f"insert into {target} by name "
+    for text in statements:
+        conn.execute(creates.sub(lambda _: into, text, count=1))
+    conn.execute(f"create view batch.{table} as select * from {target} where {batch.predicate()}")
