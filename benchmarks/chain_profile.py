@@ -3,7 +3,7 @@ warehouse batch by batch, and the checkpoint that stores them, summed over one f
 CPU seconds), on a warehouse of N synthetic companies made by the nightly job of
 benchmarks/bulk_ingest.py.
 
-    .venv/bin/python benchmarks/chain_profile.py [--companies 600]
+    .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1]
 
 To compare with an earlier build, check out its pipelines/lib/company_batches.py (and sql/) and run
 this script as it is: the build and the checkpoint are then timed whole.
@@ -20,10 +20,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 
+import dagster as dg
 import duckdb
 
 from bulk_ingest import build_archive, nightly_job
+from pipelines.defs.resources import SecResource, WarehouseResource
 from pipelines.lib import company_batches, warehouse
+from pipelines.refresh import run_refresh
 
 Seconds = collections.defaultdict[str, list[float]]
 
@@ -66,17 +69,31 @@ def profile(database: Path) -> tuple[Seconds, float, float]:
     return spent, wall, cpu
 
 
+def snapshot_warehouse(work: Path) -> None:
+    """The offline default build: the snapshot's seven companies, every one with filing documents."""
+    sec = SecResource(mode="offline", warehouse_dir=str(work))
+    run_refresh(sec, WarehouseResource(database_path=str(work / "capexwatch.duckdb")), dg.DagsterInstance.ephemeral())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=600)
+    parser.add_argument("--snapshot", action="store_true",
+                        help="the snapshot's offline build instead of N synthetic companies")
+    parser.add_argument("--repeat", type=int, default=1, help="builds to time, one after the other, each on a fresh copy")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        build_archive(work / "companyfacts.zip", args.companies)
-        nightly_job(work / "companyfacts.zip", work, workers=2)
-        shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
-        spent, wall, cpu = profile(work / "profiled.duckdb")
-    print(f"per-company tables of {args.companies:,} companies, one full build: {wall:.1f} s, CPU {cpu:.1f} core-s\n")
+        if args.snapshot:
+            snapshot_warehouse(work)
+        else:
+            build_archive(work / "companyfacts.zip", args.companies)
+            nightly_job(work / "companyfacts.zip", work, workers=2)
+        for _ in range(args.repeat):
+            shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
+            spent, wall, cpu = profile(work / "profiled.duckdb")
+            what = "the snapshot's 7 companies" if args.snapshot else f"{args.companies:,} companies"
+            print(f"per-company tables of {what}, one full build: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
     print("| step | seconds | share | CPU core-s |\n|---|---|---|---|")
     for step, (seconds, cpu_seconds) in sorted(spent.items(), key=lambda item: -item[1][0]):
         print(f"| {step} | {seconds:.2f} | {seconds / wall:.0%} | {cpu_seconds:.2f} |")

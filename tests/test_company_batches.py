@@ -177,6 +177,26 @@ def test_every_batch_writes_its_rows_once_straight_into_the_warehouse(copy, monk
     assert company_batches.build(copy, None, facts_per_batch=30_000) == 7
     assert len(held) > 2 and held == [[]] * len(held)
     assert chain_fingerprint(copy) == REFERENCE
-    monkeypatch.undo()
-    assert company_batches.build(copy, {GOOGL, NVDA}) == 2  # a re-run: their rows replaced, in place too
+    held.clear()
+    assert company_batches.build(copy, {GOOGL, NVDA}, facts_per_batch=1) == 2  # a re-run: rows replaced in place
+    assert held == [[], []]
     assert chain_fingerprint(copy) == REFERENCE
+
+
+@pytest.mark.parametrize("spelling", [
+    "CREATE OR REPLACE TABLE core.fiscal_years AS", 'create or replace  table "core"."fiscal_years"\nas'])
+def test_a_chain_file_may_spell_its_create_as_sql_allows(copy, monkeypatch, spelling):
+    sql_text = warehouse.sql_text
+    monkeypatch.setattr(warehouse, "sql_text", lambda name: sql_text(name).replace(
+        "create or replace table core.fiscal_years as", spelling))
+    company_batches.build(copy, None)
+    assert chain_fingerprint(copy) == REFERENCE
+
+
+def test_a_chain_file_that_does_not_create_its_table_in_one_statement_is_refused(copy, monkeypatch):
+    """Its rows would otherwise stay in the batch's database, which is detached with them."""
+    sql_text = warehouse.sql_text
+    monkeypatch.setattr(warehouse, "sql_text", lambda name: sql_text(name).replace(
+        "create or replace table core.fiscal_years as", "create or replace table core.fiscal_years_draft as"))
+    with pytest.raises(ValueError, match="core/fiscal_years.sql must create core.fiscal_years in one statement"):
+        company_batches.build(copy, None)

@@ -26,7 +26,8 @@ from pipelines.lib import warehouse
 # stays a view: five steps read it, and each scan of the warehouse's compressed facts costs less than
 # one copy of them in the batch's memory, where every tag and accession number is a string to write
 # and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py); the others
-# are written straight into the warehouse (see _build_table).
+# are written straight into the warehouse (see _build_table), so each file creates its table in one
+# statement, 'create or replace table <schema>.<table> as ...', and says nothing more about it.
 CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
@@ -178,7 +179,8 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     written twice, the first time as uncompressed strings (a tenth of the chain's CPU)."""
     table = warehouse.relation_name(name)
     target = f"{warehouse.quoted(home)}.{table}"
-    creates = re.compile(rf"^create or replace table {re.escape(table)} as\s", re.IGNORECASE)
+    schema, relation = (re.escape(part) for part in table.split("."))
+    creates = re.compile(rf'^create\s+or\s+replace\s+table\s+"?{schema}"?\s*\.\s*"?{relation}"?\s+as\b', re.IGNORECASE)
     statements = [statement.query for statement in duckdb.extract_statements(warehouse.sql_text(name))]
     if sum(bool(creates.match(text)) for text in statements) != 1:
         raise ValueError(f"sql/{name}.sql must create {table} in one statement, 'create or replace table {table} as'")
