@@ -3,7 +3,7 @@ warehouse batch by batch, and the checkpoint that stores them, summed over one f
 CPU seconds), on a warehouse of N synthetic companies made by the nightly job of
 benchmarks/bulk_ingest.py.
 
-    .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1]
+    .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1] [--rerun K]
 
 To compare with an earlier build, check out its pipelines/lib/company_batches.py (and sql/) and run
 this script as it is: the build and the checkpoint are then timed whole.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import random
 import shutil
 import tempfile
 import time
@@ -48,8 +49,9 @@ def checkpoint(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("checkpoint")
 
 
-def profile(database: Path) -> tuple[Seconds, float, float]:
-    """One full build of the chain on database, as a build runs it (deferred reclaiming of deleted rows)."""
+def profile(database: Path, rerun: int = 0) -> tuple[Seconds, float, float]:
+    """One full build of the chain on database, as a build runs it (deferred reclaiming of deleted rows),
+    or with rerun, the build of a re-run of that many companies (the same ones each time)."""
     spent: Seconds = collections.defaultdict(lambda: [0.0, 0.0])
     conn = duckdb.connect(str(database))
     conn.execute("set max_vacuum_tasks = 0")  # as a build that defers reclaiming deleted rows
@@ -61,8 +63,10 @@ def profile(database: Path) -> tuple[Seconds, float, float]:
             patches.enter_context(mock.patch.object(
                 company_batches, "_build_table",
                 timed(spent, lambda conn, home, batch, name, *rest: name, company_batches._build_table)))
+        ciks = [cik for cik, _ in company_batches.companies(conn)]
+        only = set(random.Random(7).sample(ciks, rerun)) if rerun else None
         wall, cpu = time.perf_counter(), time.process_time()
-        company_batches.build(conn)
+        company_batches.build(conn, only)
         timed(spent, lambda conn: "checkpoint: the rows written to the file", checkpoint)(conn)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     conn.close()
@@ -81,6 +85,7 @@ def main() -> None:
     parser.add_argument("--snapshot", action="store_true",
                         help="the snapshot's offline build instead of N synthetic companies")
     parser.add_argument("--repeat", type=int, default=1, help="builds to time, one after the other, each on a fresh copy")
+    parser.add_argument("--rerun", type=int, default=0, metavar="K", help="time a re-run of K companies instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
@@ -91,9 +96,10 @@ def main() -> None:
             nightly_job(work / "companyfacts.zip", work, workers=2)
         for _ in range(args.repeat):
             shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
-            spent, wall, cpu = profile(work / "profiled.duckdb")
+            spent, wall, cpu = profile(work / "profiled.duckdb", args.rerun)
             what = "the snapshot's 7 companies" if args.snapshot else f"{args.companies:,} companies"
-            print(f"per-company tables of {what}, one full build: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
+            build = f"a re-run of {args.rerun}" if args.rerun else "one full build"
+            print(f"per-company tables of {what}, {build}: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
     print("| step | seconds | share | CPU core-s |\n|---|---|---|---|")
     for step, (seconds, cpu_seconds) in sorted(spent.items(), key=lambda item: -item[1][0]):
         print(f"| {step} | {seconds:.2f} | {seconds / wall:.0%} | {cpu_seconds:.2f} |")

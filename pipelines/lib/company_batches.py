@@ -173,10 +173,13 @@ def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
 
 
 def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name: str, replace_table: bool) -> None:
-    """The batch's rows of the chain table name, written straight into the warehouse's table, which they
-    replace (first batch of a full build) or in which they replace the batch's companies' rows; later steps
-    read them back through a view of the batch's rows. Built in the batch's memory first, each row was
-    written twice, the first time as uncompressed strings (a tenth of the chain's CPU)."""
+    """The batch's rows of the chain table name, in place of the warehouse's (the whole table for the
+    first batch of a full build, else the batch's companies' rows), and a view of them for later steps.
+    A full build's batch writes its rows straight into the warehouse, where they are the table's last
+    and its zone maps find them: built in the batch's memory first, each row was written twice, the
+    first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
+    scattered over the tables, where a view of theirs would scan every row group at every step: they
+    are built in the batch's memory, then replace their rows."""
     table = warehouse.relation_name(name)
     target = f"{warehouse.quoted(home)}.{table}"
     schema, relation = (re.escape(part) for part in table.split("."))
@@ -184,6 +187,12 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     statements = [statement.query for statement in duckdb.extract_statements(warehouse.sql_text(name))]
     if sum(bool(creates.match(text)) for text in statements) != 1:
         raise ValueError(f"sql/{name}.sql must create {table} in one statement, 'create or replace table {table} as'")
+    if not batch.whole_range:
+        for text in statements:
+            conn.execute(text)
+        conn.execute(f"delete from {target} where {batch.predicate()}")
+        conn.execute(f"insert into {target} by name select * from batch.{table}")
+        return
     if not replace_table:
         conn.execute(f"delete from {target} where {batch.predicate()}")
     into = f"create or replace table {target} as " if replace_table else f"insert into {target} by name "
