@@ -25,9 +25,9 @@ from pipelines.lib import warehouse
 # In build order; each reads only tables before it, the inputs below, and core.concept_map. The first
 # stays a view: five steps read it, and each scan of the warehouse's compressed facts costs less than
 # one copy of them in the batch's memory, where every tag and accession number is a string to write
-# and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py); the others
-# are written straight into the warehouse (see _build_table), so each file creates its table in one
-# statement, 'create or replace table <schema>.<table> as ...', and says nothing more about it.
+# and to hash again (a fifth of the chain's CPU, measured with benchmarks/chain_profile.py). A full
+# build writes the others straight into the warehouse (see _build_table), so each file creates its
+# table in one statement, 'create or replace table <schema>.<table> as ...', and says nothing more about it.
 CHAIN = (
     "staging/periodic_facts", "core/conflicting_facts", "core/fiscal_years", "core/fiscal_quarters",
     "core/span_facts", "core/metric_spans", "core/discrete_values", "core/base_metric_values",
