@@ -133,6 +133,8 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     todo = list(batches(sizes, only, facts_per_batch))
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(todo):
+        if only is not None:
+            _delete(conn, batch)  # the rows the batch replaces (a full build's first batch replaces the tables)
         with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS) as home:
             warehouse.run_sql(conn, CHAIN[0])
             for name in CHAIN[1:]:
@@ -173,8 +175,8 @@ def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
 
 
 def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name: str, replace_table: bool) -> None:
-    """The batch's rows of the chain table name, in place of the warehouse's (the whole table for the
-    first batch of a full build, else the batch's companies' rows), and a view of them for later steps.
+    """The batch's rows of the chain table name, added to the warehouse's (replacing the whole table for
+    the first batch of a full build; build deleted a re-run's old rows), and what later steps read of them.
     A full build's batch writes its rows straight into the warehouse, where they are the table's last
     and its zone maps find them: built in the batch's memory first, each row was written twice, the
     first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
@@ -190,11 +192,8 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     if not batch.whole_range:
         for text in statements:
             conn.execute(text)
-        conn.execute(f"delete from {target} where {batch.predicate()}")
         conn.execute(f"insert into {target} by name select * from batch.{table}")
         return
-    if not replace_table:
-        conn.execute(f"delete from {target} where {batch.predicate()}")
     into = f"create or replace table {target} as " if replace_table else f"insert into {target} by name "
     for text in statements:
         conn.execute(creates.sub(lambda _: into, text, count=1))
