@@ -5,28 +5,42 @@
 -- grain: cik x period_type x fiscal_year x fiscal_quarter
 create or replace table core.metrics_wide as
 with periods as (
-    -- flows define a period's span (an instant like RPO only marks its end)
+    -- one pass over the metrics: the period's span, reasons and every metric's value side by side
+    -- (flows define a period's span: an instant like RPO only marks its end)
     select
         cik, period_type, fiscal_year, fiscal_quarter,
         min(period_start) filter (where kind = 'flow') as period_start,
         max(period_end) as period_end,
         any_value(calendar_quarter) as calendar_quarter,
+        first(value) filter (where metric = 'revenue') as revenue,
+        first(value) filter (where metric = 'operating_income') as operating_income,
+        first(value) filter (where metric = 'capex') as capex,
+        first(value) filter (where metric = 'ocf') as ocf,
+        first(value) filter (where metric = 'fcf') as fcf,
+        first(value) filter (where metric = 'fcf_after_finance_leases') as fcf_after_finance_leases,
+        first(value) filter (where metric = 'd_and_a') as d_and_a,
+        first(value) filter (where metric = 'net_income') as net_income,
+        first(value) filter (where metric = 'finance_lease_principal') as finance_lease_principal,
+        first(value) filter (where metric = 'finance_lease_additions') as finance_lease_additions,
+        first(value) filter (where metric = 'rpo') as rpo,
+        first(value) filter (where metric = 'ppe_proceeds') as ppe_proceeds,
+        first(value) filter (where metric = 'financing_obligation_principal') as financing_obligation_principal,
+        first(value) filter (where metric = 'capex_net') as capex_net,
+        first(value) filter (where metric = 'fcf_net_of_proceeds') as fcf_net_of_proceeds,
+        first(value) filter (where metric = 'fcf_less_principal_repayments') as fcf_less_principal_repayments,
+        first(value) filter (where metric = 'fcf_less_equipment_finance_leases') as fcf_less_equipment_finance_leases,
+        first(value) filter (where metric = 'capex_intensity') as capex_intensity,
+        first(value) filter (where metric = 'fcf_margin') as fcf_margin,
+        first(value) filter (where metric = 'ocf_to_net_income') as ocf_to_net_income,
+        first(value) filter (where metric = 'fcf_to_net_income') as fcf_to_net_income,
+        first(value) filter (where metric = 'capex_to_ocf') as capex_to_ocf,
+        first(value) filter (where metric = 'capex_to_da') as capex_to_da,
+        first(value) filter (where metric = 'revenue_yoy') as revenue_yoy,
+        first(value) filter (where metric = 'capex_yoy') as capex_yoy,
         list(metric || ': ' || null_reason order by metric) filter (where value is null) as missing,
         list(metric || ': ' || comparability order by metric) filter (where comparability is not null)
             as comparability
     from core.metric_values
-    group by all
-),
-
-wide as (
-    pivot (select cik, period_type, fiscal_year, fiscal_quarter, metric, value from core.metric_values)
-    on metric in (
-        'revenue', 'operating_income', 'capex', 'ocf', 'fcf', 'fcf_after_finance_leases', 'd_and_a', 'net_income',
-        'finance_lease_principal', 'finance_lease_additions', 'rpo', 'ppe_proceeds', 'financing_obligation_principal', 'capex_net',
-        'fcf_net_of_proceeds', 'fcf_less_principal_repayments', 'fcf_less_equipment_finance_leases', 'capex_intensity', 'fcf_margin', 'ocf_to_net_income',
-        'fcf_to_net_income', 'capex_to_ocf', 'capex_to_da', 'revenue_yoy', 'capex_yoy'
-    )
-    using first(value)
     group by cik, period_type, fiscal_year, fiscal_quarter
 )
 
@@ -42,11 +56,9 @@ select
     date_diff('day', p.period_start, p.period_end) + 1 as duration_days,
     round((date_diff('day', p.period_start, p.period_end) + 1) / 7) as weeks,
     p.calendar_quarter,
-    w.* exclude (cik, period_type, fiscal_year, fiscal_quarter),
+    p.* exclude (cik, period_type, fiscal_year, fiscal_quarter, period_start, period_end, calendar_quarter, missing,
+                 comparability),
     coalesce(p.missing, []) as missing,
     coalesce(p.comparability, []) as comparability
 from periods as p
-inner join wide as w
-    on w.cik = p.cik and w.period_type = p.period_type and w.fiscal_year = p.fiscal_year
-    and w.fiscal_quarter is not distinct from p.fiscal_quarter
 left join core.companies as c on c.cik = p.cik

@@ -4,15 +4,34 @@
 -- with the chain, so that marts.universe_latest need not read every fact of the market again.
 -- grain: cik (filers with facts)
 create or replace table core.reporting_basis as
-with reporting as (
-    select
-        cik,
-        count(*) filter (where taxonomy = 'us-gaap') as us_gaap_facts,
-        count(*) filter (where taxonomy = 'ifrs-full') as ifrs_facts,
-        mode(unit) filter (where taxonomy in ('us-gaap', 'ifrs-full') and regexp_full_match(unit, '[A-Z]{3}'))
-            as currency
+with units as (
+    -- the facts counted once by taxonomy and unit: a few dozen rows a company to read below, not every fact
+    select cik, taxonomy, unit, count(*) as n
     from core.facts
+    group by all
+),
+
+currencies as (
+    -- the currency most of a company's us-gaap and ifrs-full facts are in (ties: the first alphabetically)
+    select cik, first(unit order by n desc, unit) as currency
+    from (
+        select cik, unit, sum(n) as n
+        from units
+        where taxonomy in ('us-gaap', 'ifrs-full') and regexp_full_match(unit, '[A-Z]{3}')
+        group by all
+    )
     group by cik
+),
+
+reporting as (
+    select
+        u.cik,
+        coalesce(sum(u.n) filter (where u.taxonomy = 'us-gaap'), 0)::bigint as us_gaap_facts,
+        coalesce(sum(u.n) filter (where u.taxonomy = 'ifrs-full'), 0)::bigint as ifrs_facts,
+        any_value(c.currency) as currency
+    from units as u
+    left join currencies as c using (cik)
+    group by u.cik
 )
 
 select
