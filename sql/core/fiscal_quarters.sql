@@ -17,7 +17,7 @@ with year_to_date_ends as (
     from core.fiscal_years as y
     inner join staging.periodic_facts as f
         on f.cik = y.cik and f.period_start = y.period_start
-    where f.form in ('10-Q', '10-Q/A') and f.segment = ''
+    where staging.report_kind(f.form) = 'quarterly' and f.segment = ''
       and (y.period_end is null or f.period_end < y.period_end)
     group by all
 ),
@@ -64,7 +64,7 @@ three_month_starts as (
     select q.cik, q.fiscal_year, q.fiscal_quarter, f.period_start
     from quarter_ends as q
     inner join staging.periodic_facts as f on f.cik = q.cik and f.period_end = q.period_end
-    where f.form in ('10-Q', '10-Q/A') and f.segment = '' and f.duration_days between 80 and 100
+    where staging.report_kind(f.form) = 'quarterly' and f.segment = '' and f.duration_days between 80 and 100
     group by q.cik, q.fiscal_year, q.fiscal_quarter, f.period_start
     qualify row_number() over (partition by q.cik, q.fiscal_year, q.fiscal_quarter order by count(*) desc) = 1
 ),

@@ -4,7 +4,7 @@ create or replace table core.fiscal_years as
 with annual_periods as (
     select cik, period_start, period_end, count(*) as n_facts
     from staging.periodic_facts
-    where form in ('10-K', '10-K/A') and duration_days between 350 and 380 and segment = ''
+    where staging.report_kind(form) = 'annual' and duration_days between 350 and 380 and segment = ''
     group by cik, period_start, period_end
 ),
 
@@ -25,7 +25,7 @@ filing_years as (
     -- a 10-K reports its latest annual period; SEC labels the filing with the company's fiscal year
     select cik, accn, arg_max(fy, period_end) as fy, max(period_end) as period_end
     from staging.periodic_facts
-    where form in ('10-K', '10-K/A') and duration_days between 350 and 380 and fy is not null
+    where staging.report_kind(form) = 'annual' and duration_days between 350 and 380 and fy is not null
     group by cik, accn
 ),
 

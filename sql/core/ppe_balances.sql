@@ -27,13 +27,13 @@ reported as (
            'companyfacts' as source
     from core.facts
     where taxonomy = 'us-gaap' and unit = 'USD' and period_start is null and value is not null
-      and form in ('10-K', '10-K/A', '10-Q', '10-Q/A') and tag in (select tag from concepts)
+      and staging.report_kind(form) is not null and tag in (select tag from concepts)
     union all
     select cik, tag, coalesce(dimensions['us-gaap:PropertyPlantAndEquipmentByTypeAxis'], '') as asset_class_member,
            period_end, value, accn, form, filed, 'filing document'
     from core.filing_facts
     where prefix = 'us-gaap' and unit = 'USD' and period_start is null and value is not null
-      and form in ('10-K', '10-K/A', '10-Q', '10-Q/A') and tag in (select tag from concepts)
+      and staging.report_kind(form) is not null and tag in (select tag from concepts)
       -- consolidated, or one asset class; segment splits (Amazon's by segment) are left out
       and (cardinality(dimensions) = 0
            or (cardinality(dimensions) = 1 and dimensions['us-gaap:PropertyPlantAndEquipmentByTypeAxis'] is not null))
