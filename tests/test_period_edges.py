@@ -4,6 +4,10 @@ basis, and rounding that is not a restatement. Each number here is in the named 
 
 from __future__ import annotations
 
+import math
+import random
+from fractions import Fraction
+
 import duckdb
 import pytest
 
@@ -92,6 +96,37 @@ def test_rounding_to_the_declared_precision_is_not_a_restatement(db: duckdb.Duck
                    "and abs(value - first_value) <= 500000") == (0,)
     assert one(db, "select count(*) from core.metric_values where cik = ? and kind <> 'derived' and restated",
                NVIDIA) == (17,)
+
+
+def _digit_precision(value: float) -> float:
+    """The reference: exact rational arithmetic, no floating-point division or modulo."""
+    exact = Fraction(value)
+    return next((float(10**k) for k in range(6, -1, -1) if exact % 10**k == 0), 0.0)
+
+
+def test_a_figure_s_precision_is_its_trailing_zeros_at_every_magnitude():
+    # staging.digit_precision divides and truncates below 2^53 and takes the modulo above: both must
+    # agree with exact arithmetic on round figures, their neighbours, fractions and the boundary
+    rng = random.Random(53)
+    values = [0.0, -0.0, 0.5, 1e-300, 2.0**53 - 1, 2.0**53, 2.0**53 + 2, -(2.0**53), 1e16, 1.5e18, 123e20]
+    for _ in range(20_000):
+        figure = float(rng.randint(-10**rng.randint(0, 16), 10**rng.randint(0, 16)) * 10**rng.randint(0, 8))
+        values += [figure, figure + rng.choice([0.5, 0.25, 1e-3]), math.nextafter(figure, math.inf),
+                   math.nextafter(figure, -math.inf), rng.uniform(-1e17, 1e17)]
+    conn = duckdb.connect()
+    conn.execute("create schema staging")
+    for statement in duckdb.extract_statements((PROJECT_DIR / "sql/staging/periodic_facts.sql").read_text()):
+        if "macro" in statement.query:
+            conn.execute(statement.query)
+    conn.execute("create table v (i integer, value double)")
+    conn.executemany("insert into v values (?, ?)", list(enumerate(values)))
+    computed = conn.execute("select staging.digit_precision(value) from v order by i").fetchall()
+    assert [precision for (precision,) in computed] == [_digit_precision(value) for value in values]
+    assert {_digit_precision(value) for value in values} == {0.0, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6}
+    # periodic reports, told apart inside the scan: the other forms (8-K, 10-D, transition 10-KT) are not
+    assert conn.execute("select list(staging.report_kind(form)) from unnest(['10-K', '10-K/A', '10-Q', '10-Q/A', "
+                        "'10-KT', '10-D', '8-K', null]) as t(form)").fetchall() == [
+        (["annual", "annual", "quarterly", "quarterly", None, None, None, None],)]
 
 
 def test_a_thousandfold_amendment_is_refused_not_published(tmp_path):
