@@ -37,9 +37,11 @@ with periods as (
         first(value) filter (where metric = 'capex_to_da') as capex_to_da,
         first(value) filter (where metric = 'revenue_yoy') as revenue_yoy,
         first(value) filter (where metric = 'capex_yoy') as capex_yoy,
-        list(metric || ': ' || null_reason order by metric) filter (where value is null) as missing,
-        list(metric || ': ' || comparability order by metric) filter (where comparability is not null)
-            as comparability
+        -- sorted after aggregating: an ordered aggregate keeps every row aside to sort (two thirds of this step)
+        list_transform(list_sort(list({metric: metric, reason: null_reason}) filter (where value is null)),
+                       lambda m: m.metric || ': ' || m.reason) as missing,
+        list_transform(list_sort(list({metric: metric, reason: comparability}) filter (where comparability is not null)),
+                       lambda m: m.metric || ': ' || m.reason) as comparability
     from core.metric_values
     group by cik, period_type, fiscal_year, fiscal_quarter
 )
