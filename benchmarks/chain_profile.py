@@ -4,6 +4,11 @@ CPU seconds), on a warehouse of N synthetic companies made by the nightly job of
 benchmarks/bulk_ingest.py.
 
     .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1] [--rerun K]
+    .venv/bin/python benchmarks/chain_profile.py --companies 600 --operators 25
+
+With --operators N it prints instead the N costliest operators (by the timings of DuckDB's profiler, as
+EXPLAIN ANALYZE shows them) of the steps, each run once over the whole warehouse in build order: which
+join, aggregate or scan of which step to look at.
 
 To compare with an earlier build, check out its pipelines/lib/company_batches.py (and sql/) and run
 this script as it is: the build and the checkpoint are then timed whole.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import random
 import shutil
 import tempfile
@@ -73,6 +79,38 @@ def profile(database: Path, rerun: int = 0) -> tuple[Seconds, float, float]:
     return spent, wall, cpu
 
 
+def operators(database: Path, top: int) -> list[tuple[float, str, str, int, str]]:
+    """The costliest operators of each chain step over the whole warehouse: (seconds, step, operator,
+    rows out, what it works on), from DuckDB's JSON profile of the step's create statement."""
+    found = []
+    profile_file = database.with_suffix(".profile.json")
+    conn = duckdb.connect(str(database))
+    conn.execute("set preserve_insertion_order = false")
+    conn.execute(f"set memory_limit = '{company_batches.MEMORY_LIMIT}'")
+
+    def walk(node: dict, step: str) -> None:
+        info = node.get("extra_info") or {}
+        detail = {key: info[key] for key in ("Table", "Join Type", "Conditions", "Groups", "Aggregates", "Filters",
+                                             "CTE Name") if key in info}
+        found.append((node.get("timing", 0.0), step, node.get("type"), node.get("intermediate_rows"), str(detail)))
+        for child in node.get("children", []):
+            walk(child, step)
+
+    for name in company_batches.CHAIN:
+        for statement in duckdb.extract_statements(warehouse.sql_text(name)):
+            profiled = statement.query.lstrip().lower().startswith("create or replace table")
+            if profiled:
+                conn.execute("pragma enable_profiling = 'json'")
+                conn.execute(f"pragma profiling_output = '{profile_file}'")
+            conn.execute(statement.query)
+            if profiled:
+                conn.execute("pragma disable_profiling")
+                for node in json.loads(profile_file.read_text())["operator"]:
+                    walk(node, name)
+    conn.close()
+    return sorted(found, key=lambda row: -row[0])[:top]
+
+
 def snapshot_warehouse(work: Path) -> None:
     """The offline default build: the snapshot's seven companies, every one with filing documents."""
     sec = SecResource(mode="offline", warehouse_dir=str(work))
@@ -86,6 +124,8 @@ def main() -> None:
                         help="the snapshot's offline build instead of N synthetic companies")
     parser.add_argument("--repeat", type=int, default=1, help="builds to time, one after the other, each on a fresh copy")
     parser.add_argument("--rerun", type=int, default=0, metavar="K", help="time a re-run of K companies instead")
+    parser.add_argument("--operators", type=int, default=0, metavar="N",
+                        help="print the N costliest operators of DuckDB's profile of each step instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
@@ -94,6 +134,11 @@ def main() -> None:
         else:
             build_archive(work / "companyfacts.zip", args.companies)
             nightly_job(work / "companyfacts.zip", work, workers=2)
+        if args.operators:
+            print("| seconds | step | operator | rows out | on |\n|---|---|---|---|---|")
+            for seconds, step, operator, rows, detail in operators(work / "capexwatch.duckdb", args.operators):
+                print(f"| {seconds:.2f} | {step} | {operator} | {rows:,} | {detail[:160]} |")
+            return
         for _ in range(args.repeat):
             shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
             spent, wall, cpu = profile(work / "profiled.duckdb", args.rerun)
