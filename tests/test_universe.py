@@ -17,6 +17,7 @@ import pytest
 from conftest import offline_resources
 from pipelines.defs.bulk_assets import bulk_companyfacts, bulk_submissions
 from pipelines.defs.warehouse_assets import warehouse_build
+from pipelines.lib import warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
 from test_cli import run
 
@@ -92,6 +93,24 @@ def test_every_filer_has_one_row_with_its_industry_and_basis(market):
                    [IFRS_FILER, RMB_FILER])
     assert foreign == [(0,)]
     assert rows(market, "select count(distinct cik) from marts.universe_history") == [(4,)]
+
+
+def test_a_tie_between_currencies_goes_to_dollars_then_alphabetically():
+    # counts as listed, in the order the facts are stored: a tie must not depend on that order
+    filers = {"0000000001": [("USD", 3), ("CAD", 3)], "0000000002": [("CAD", 3), ("USD", 3)],
+              "0000000003": [("EUR", 2), ("CAD", 2)], "0000000004": [("USD", 1), ("CAD", 3)]}
+    conn = warehouse.connect(Path(":memory:"))
+    for cik, units in filers.items():
+        for unit, count in units:
+            for number in range(count):
+                conn.execute("insert into core.facts values (?, 'Test', 'us-gaap', 'Revenues', ?, date '2024-01-01', "
+                             "date '2024-12-31', ?, '0000000001-25-000001', 2024, 'FY', '10-K', date '2025-02-01', "
+                             "null, 366)", [cik, unit, number])
+    warehouse.run_sql(conn, "core/reporting_basis")
+    assert conn.execute("select cik, currency, basis_reason from core.reporting_basis order by cik").fetchall() == [
+        ("0000000001", "USD", None), ("0000000002", "USD", None),
+        ("0000000003", "CAD", "reports in CAD, not US dollars: left out rather than mixed with dollar figures"),
+        ("0000000004", "CAD", "reports in CAD, not US dollars: left out rather than mixed with dollar figures")]
 
 
 def test_latest_ttm_equals_the_last_four_quarters(market):

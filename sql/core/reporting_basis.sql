@@ -12,8 +12,9 @@ with units as (
 ),
 
 currencies as (
-    -- the currency most of a company's us-gaap and ifrs-full facts are in (ties: the first alphabetically)
-    select cik, first(unit order by n desc, unit) as currency
+    -- the currency most of a company's us-gaap and ifrs-full facts are in; a tie goes to US dollars (a filer
+    -- with as many dollar facts as any other currency's keeps its dollar figures), else alphabetically
+    select cik, first(unit order by n desc, unit <> 'USD', unit) as currency
     from (
         select cik, unit, sum(n) as n
         from units
