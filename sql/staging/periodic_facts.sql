@@ -21,8 +21,9 @@ create or replace macro staging.digit_precision(value) as case
 end;
 
 -- the periodic report a form is: 'annual' (10-K, 10-K/A), 'quarterly' (10-Q, 10-Q/A), else null. A CASE, not
--- form IN (...): DuckDB evaluates a CASE inside the scan of the facts and an IN list row by row after it, at
--- three times the cost of reading the column (most of a reader's filtering of the facts)
+-- form IN (...): DuckDB evaluates a CASE inside the scan of the facts and an IN list row by row after it,
+-- which cost every reader of the four forms more than the scan (two-form filters gain little, but are
+-- spelled the same way)
 create or replace macro staging.report_kind(form) as case form
     when '10-K' then 'annual' when '10-K/A' then 'annual' when '10-Q' then 'quarterly' when '10-Q/A' then 'quarterly'
 end;
