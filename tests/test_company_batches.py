@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import duckdb
@@ -172,7 +173,7 @@ def test_every_batch_writes_its_rows_once_straight_into_the_warehouse(copy, monk
         with restricted(conn, *args, **kwargs) as home:
             yield home
             held.append(conn.execute("select table_name, estimated_size from duckdb_tables() "
-                                     "where database_name = 'batch'").fetchall())
+                                     "where database_name = current_database()").fetchall())
 
     monkeypatch.setattr(company_batches, "restricted", watched)
     assert company_batches.build(copy, None, facts_per_batch=30_000) == 7
@@ -182,9 +183,60 @@ def test_every_batch_writes_its_rows_once_straight_into_the_warehouse(copy, monk
     # a re-run's companies, scattered over the tables, are built in the batch's memory: only theirs
     assert company_batches.build(copy, {GOOGL, NVDA}, facts_per_batch=1) == 2
     quarters = dict(copy.execute("select cik, count(*) from marts.quarterly group by cik").fetchall())
-    assert [dict(tables)["quarterly"] for tables in held] == [quarters[NVDA], quarters[GOOGL]]
+    assert sorted(dict(tables)["quarterly"] for tables in held) == sorted([quarters[NVDA], quarters[GOOGL]])
     assert all("periodic_facts" not in dict(tables) for tables in held)
     assert chain_fingerprint(copy) == REFERENCE
+
+
+def test_two_batches_are_built_side_by_side_each_on_one_thread(copy, monkeypatch):
+    """One query on two threads keeps both busy only part of the time; two batches side by side, one
+    thread each, keep them busier. The first two batches meet inside their databases (a build that ran
+    them one after the other would never get there: the barrier times out), each on one thread; the
+    database's own setting comes back when the build ends, and the tables are those of one build."""
+    meeting, lock, inside = threading.Barrier(2, timeout=60), threading.Lock(), []
+    restricted = company_batches.restricted
+
+    @contextlib.contextmanager
+    def watched(conn, batch, *args, **kwargs):
+        with restricted(conn, batch, *args, **kwargs) as home:
+            with lock:
+                inside.append(conn.execute("select current_database(), current_setting('threads')").fetchone())
+                first_two = batch.ciks and sum(1 for name, _ in inside if name != "batch") <= 2
+            if first_two:
+                meeting.wait()
+            yield home
+
+    monkeypatch.setattr(company_batches, "restricted", watched)
+    copy.execute("set threads = 3")
+    assert company_batches.build(copy, None, facts_per_batch=1) == 7
+    assert inside[0] == ("batch", 3)  # the empty batch that makes every table anew, alone, on every thread
+    assert {name for name, _ in inside[1:]} == {"batch_0", "batch_1"} and {t for _, t in inside[1:]} == {1}
+    assert copy.execute("select current_setting('threads')").fetchone()[0] == 3
+    assert chain_fingerprint(copy) == REFERENCE
+
+
+def test_a_batch_that_fails_stops_the_build_and_leaves_no_batch_behind(copy, monkeypatch):
+    """The error is the failing batch's own; the batches not started are not built, the batch databases
+    are detached and the thread setting restored (the build's copy of the warehouse is then dropped
+    unpublished, see publish)."""
+    build_table, started = company_batches._build_table, []
+    first = company_batches.companies(copy)[0][0]
+
+    def failing(conn, home, batch, name, *rest):
+        if name == company_batches.CHAIN[1]:
+            started.append(batch.ciks)
+        if first in batch.ciks and name == "core/metric_values":
+            raise RuntimeError("the disk is full, say")
+        return build_table(conn, home, batch, name, *rest)
+
+    monkeypatch.setattr(company_batches, "_build_table", failing)
+    copy.execute("set threads = 4")
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        company_batches.build(copy, None, facts_per_batch=1)
+    assert len(started) <= 1 + 3  # the empty batch, the failing one, the one beside it, at most one more
+    assert copy.execute("select list(database_name order by 1) from duckdb_databases() "
+                        "where database_name like 'batch%'").fetchone()[0] in (None, [])
+    assert copy.execute("select current_setting('threads')").fetchone()[0] == 4
 
 
 @pytest.mark.parametrize("spelling", [
