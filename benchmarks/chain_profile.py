@@ -130,8 +130,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="builds to time, one after the other, each on a fresh copy")
     parser.add_argument("--rerun", type=int, default=0, metavar="K", help="time a re-run of K companies instead")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB's threads (default: one per core)")
-    parser.add_argument("--at-once", type=int, default=0, help="batches built at once, each on one thread (1: one "
-                        "after the other, each on every thread; default: as the build does)")
+    parser.add_argument("--at-once", type=int, default=0, help="batches built at once, at most DuckDB's threads (1: "
+                        "one after the other, each on every thread; default: as the build does)")
     parser.add_argument("--operators", type=int, default=0, metavar="N",
                         help="print the N costliest operators of DuckDB's profile of each step instead")
     args = parser.parse_args()

@@ -188,12 +188,12 @@ def test_every_batch_writes_its_rows_once_straight_into_the_warehouse(copy, monk
     assert chain_fingerprint(copy) == REFERENCE
 
 
-def test_two_batches_are_built_side_by_side_each_on_one_thread(copy, monkeypatch):
-    """One query on two threads keeps both busy only part of the time; two batches side by side, one
-    thread each, keep them busier. The first two batches meet inside their databases (a build that ran
-    them one after the other would never get there: the barrier times out), each on one thread; the
-    database's own setting comes back when the build ends, and the tables are those of one build."""
-    meeting, lock, inside = threading.Barrier(2, timeout=60), threading.Lock(), []
+def test_two_batches_are_built_side_by_side_sharing_the_threads(copy, monkeypatch):
+    """Two batches at once, each on its own connection, DuckDB's threads shared between them (of three:
+    two, one for each batch's own and one more). The first two batches meet inside their databases (a
+    build that ran them one after the other would never get there: the barrier times out); the
+    database's setting comes back when the build ends, and the tables are those of one build."""
+    meeting, lock, inside = threading.Barrier(2, timeout=20), threading.Lock(), []
     restricted = company_batches.restricted
 
     @contextlib.contextmanager
@@ -210,33 +210,63 @@ def test_two_batches_are_built_side_by_side_each_on_one_thread(copy, monkeypatch
     copy.execute("set threads = 3")
     assert company_batches.build(copy, None, facts_per_batch=1) == 7
     assert inside[0] == ("batch", 3)  # the empty batch that makes every table anew, alone, on every thread
-    assert {name for name, _ in inside[1:]} == {"batch_0", "batch_1"} and {t for _, t in inside[1:]} == {1}
+    assert {name for name, _ in inside[1:]} == {"batch_0", "batch_1"} and {t for _, t in inside[1:]} == {2}
     assert copy.execute("select current_setting('threads')").fetchone()[0] == 3
     assert chain_fingerprint(copy) == REFERENCE
 
 
 def test_a_batch_that_fails_stops_the_build_and_leaves_no_batch_behind(copy, monkeypatch):
-    """The error is the failing batch's own; the batches not started are not built, the batch databases
-    are detached and the thread setting restored (the build's copy of the warehouse is then dropped
-    unpublished, see publish)."""
-    build_table, started = company_batches._build_table, []
+    """After a failure no batch starts: the first fails at once, the one beside it waits until it has
+    failed, then finishes; the error is the failing batch's own, the batch databases are detached and
+    the thread setting restored (the build's copy of the warehouse is then dropped unpublished, see
+    publish)."""
+    build_table, started, failed = company_batches._build_table, [], threading.Event()
     first = company_batches.companies(copy)[0][0]
 
     def failing(conn, home, batch, name, *rest):
         if name == company_batches.CHAIN[1]:
             started.append(batch.ciks)
-        if first in batch.ciks and name == "core/metric_values":
-            raise RuntimeError("the disk is full, say")
+            if first in batch.ciks:
+                failed.set()
+                raise RuntimeError("the disk is full, say")
+            if batch.ciks:
+                assert failed.wait(timeout=20)
         return build_table(conn, home, batch, name, *rest)
 
     monkeypatch.setattr(company_batches, "_build_table", failing)
     copy.execute("set threads = 4")
     with pytest.raises(RuntimeError, match="the disk is full"):
         company_batches.build(copy, None, facts_per_batch=1)
-    assert len(started) <= 1 + 3  # the empty batch, the failing one, the one beside it, at most one more
+    assert len(started) == 3  # the empty batch, the failing one, the one beside it
     assert copy.execute("select list(database_name order by 1) from duckdb_databases() "
                         "where database_name like 'batch%'").fetchone()[0] in (None, [])
     assert copy.execute("select current_setting('threads')").fetchone()[0] == 4
+
+
+def test_every_failing_batch_is_told(copy, monkeypatch):
+    build_table = company_batches._build_table
+
+    def failing(conn, home, batch, name, *rest):
+        if batch.ciks and name == "core/metric_values":
+            raise RuntimeError(f"batch of {batch.ciks[0]} failed")
+        return build_table(conn, home, batch, name, *rest)
+
+    monkeypatch.setattr(company_batches, "_build_table", failing)
+    with pytest.raises(RuntimeError, match="failed") as raised:
+        company_batches.build(copy, None, facts_per_batch=1)
+    assert len(raised.value.__notes__) == 1 and "another batch failed too" in raised.value.__notes__[0]
+
+
+def test_a_connection_on_an_attached_warehouse_builds_there(built, tmp_path):
+    """The batches' own connections start in the default database (here an empty in-memory one), so
+    they are moved to the one the build's connection is using."""
+    shutil.copy(built[0] / "capexwatch.duckdb", tmp_path / "copy.duckdb")
+    conn = duckdb.connect()
+    conn.execute(f"attach '{tmp_path / 'copy.duckdb'}' as wh")
+    conn.execute("use wh")
+    assert company_batches.build(conn, None, facts_per_batch=1) == 7
+    assert chain_fingerprint(conn) == REFERENCE
+    conn.close()
 
 
 @pytest.mark.parametrize("spelling", [

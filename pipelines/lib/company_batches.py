@@ -12,10 +12,11 @@ companies changed rebuilds only theirs.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import queue
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -145,15 +146,16 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     return count
 
 
-BATCHES_AT_ONCE = 2  # each on one thread; more would share the build's memory limit (MEMORY_LIMIT) more thinly
+BATCHES_AT_ONCE = 2  # more would share the build's memory limit (MEMORY_LIMIT) more thinly
 
 
 def _side_by_side(conn: duckdb.DuckDBPyConnection, todo: list[Batch], only: set[str] | None) -> Iterator[Batch]:
-    """Build the batches, yielding each when done; two or more run at once, each on its own connection
-    and on one thread. A batch's queries on two threads finish a quarter sooner than on one, for a fifth
-    more CPU; two batches side by side, one thread each, keep both cores busier for less (600
-    companies, benchmarks/chain_profile.py: 7.7-8.1 s, against 9.5-10.0 s one batch at a time on two
-    threads and 13.0-13.3 s on one). A single batch (most re-runs) keeps every thread for itself."""
+    """Build the batches, yielding each when done; two run at once, each on its own connection, DuckDB's
+    threads shared between them (one each on two cores). A batch's queries on two threads finish a
+    quarter sooner than on one, for a fifth more CPU; two batches side by side, one thread each, keep
+    both cores busier for less (600 companies, benchmarks/chain_profile.py: 7.7-8.1 s, against 9.5-10.0 s
+    one batch at a time on two threads and 13.0-13.3 s on one). A single batch (most re-runs) keeps
+    every thread for itself."""
     threads = conn.execute("select current_setting('threads')").fetchone()[0]
     at_once = min(BATCHES_AT_ONCE, threads, len(todo))
     if at_once < 2:
@@ -162,35 +164,53 @@ def _side_by_side(conn: duckdb.DuckDBPyConnection, todo: list[Batch], only: set[
             yield batch
         return
     home = warehouse.quoted(conn.execute("select current_database()").fetchone()[0])
-    streams = [(conn.cursor(), f"batch_{number}") for number in range(at_once)]
     free: queue.SimpleQueue[tuple[duckdb.DuckDBPyConnection, str]] = queue.SimpleQueue()
-    for stream in streams:
-        stream[0].execute(f"use {home}")  # a new connection starts in the default database, conn may be elsewhere
-        free.put(stream)
+    opened: list[duckdb.DuckDBPyConnection] = []
 
     def build_one(batch: Batch) -> Batch:
-        stream, alias = free.get()
+        cursor, alias = free.get()  # one per batch in flight, so one is always free
         try:
-            _build_batch(stream, batch, only, alias)
+            _build_batch(cursor, batch, only, alias)
         finally:
-            free.put((stream, alias))
+            free.put((cursor, alias))
         return batch
 
-    conn.execute("set threads = 1")  # the database's setting, shared by its connections
     try:
-        with ThreadPoolExecutor(at_once) as pool:
-            futures = [pool.submit(build_one, batch) for batch in todo]
-            try:
-                for future in as_completed(futures):
-                    yield future.result()
-            except BaseException:  # a batch failed (or the caller stopped): those not started never start
-                for future in futures:
-                    future.cancel()
-                raise
+        for number in range(at_once):
+            opened.append(conn.cursor())
+            opened[-1].execute(f"use {home}")  # a new connection starts in the default database; conn may be elsewhere
+            free.put((opened[-1], f"batch_{number}"))
+        conn.execute(f"set threads = {threads - at_once + 1}")  # the database's setting: each batch's thread, and the rest
+        try:
+            yield from _in_flight(build_one, todo, at_once)
+        finally:
+            conn.execute(f"set threads = {threads}")
     finally:
-        conn.execute(f"set threads = {threads}")
-        for stream, _ in streams:
-            stream.close()
+        for cursor in opened:
+            cursor.close()
+
+
+def _in_flight(build_one: Callable[[Batch], Batch], todo: list[Batch], at_once: int) -> Iterator[Batch]:
+    """build_one over todo, at_once batches at a time, yielding each done. A batch is started only when
+    one ends well: after a failure none starts, those running finish, and the first error is raised
+    (with the others as notes)."""
+    failures: list[BaseException] = []
+    waiting = iter(todo)
+    with ThreadPoolExecutor(at_once) as pool:
+        running = {pool.submit(build_one, batch) for batch in itertools.islice(waiting, at_once)}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            failures += [future.exception() for future in done if future.exception() is not None]
+            if failures:
+                failures += [error for error in (future.exception() for future in running) if error is not None]
+                break
+            for future in done:
+                yield future.result()
+            running |= {pool.submit(build_one, batch) for batch in itertools.islice(waiting, len(done))}
+    if failures:
+        for other in failures[1:]:
+            failures[0].add_note(f"another batch failed too: {other!r}")
+        raise failures[0]
 
 
 def _build_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, only: set[str] | None, alias: str,
@@ -235,8 +255,8 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
                  alias: str = "batch") -> None:
     """The batch's rows of the chain table name, added to the warehouse's (replacing the whole table for
     the empty batch that starts a full build; build deleted a re-run's old rows), and what later steps read of them.
-    A full build's batch writes its rows straight into the warehouse, where they are the table's last
-    and its zone maps find them: built in the batch's memory first, each row was written twice, the
+    A full build's batch writes its rows straight into the warehouse, where the table's zone maps find
+    them (its CIK range is its own): built in the batch's memory first, each row was written twice, the
     first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
     scattered over the tables, where a view of theirs would scan every row group at every step: they
     are built in the batch's memory, then replace their rows."""
