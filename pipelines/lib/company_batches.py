@@ -16,7 +16,7 @@ import itertools
 import queue
 import re
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -131,7 +131,7 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     conn.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     sizes = companies(conn)
     if only is None:  # every table made anew, empty, for the batches to append to
-        _build_batch(conn, Batch((), whole_range=True), only, "batch", replace_tables=True)
+        _build_batch(conn, Batch((), whole_range=True), only, replace_tables=True)
     else:
         gone = sorted(only - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
         _delete(conn, Batch(tuple(gone), whole_range=False))
@@ -160,7 +160,7 @@ def _side_by_side(conn: duckdb.DuckDBPyConnection, todo: list[Batch], only: set[
     at_once = min(BATCHES_AT_ONCE, threads, len(todo))
     if at_once < 2:
         for batch in todo:
-            _build_batch(conn, batch, only, "batch")
+            _build_batch(conn, batch, only)
             yield batch
         return
     home = warehouse.quoted(conn.execute("select current_database()").fetchone()[0])
@@ -200,9 +200,9 @@ def _in_flight(build_one: Callable[[Batch], Batch], todo: list[Batch], at_once: 
         running = {pool.submit(build_one, batch) for batch in itertools.islice(waiting, at_once)}
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            failures += [future.exception() for future in done if future.exception() is not None]
+            failures += _errors(done)
             if failures:
-                failures += [error for error in (future.exception() for future in running) if error is not None]
+                failures += _errors(running)  # waits for them to finish
                 break
             for future in done:
                 yield future.result()
@@ -213,7 +213,11 @@ def _in_flight(build_one: Callable[[Batch], Batch], todo: list[Batch], at_once: 
         raise failures[0]
 
 
-def _build_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, only: set[str] | None, alias: str,
+def _errors(futures: Iterable[Future]) -> list[BaseException]:
+    return [error for error in (future.exception() for future in futures) if error is not None]
+
+
+def _build_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, only: set[str] | None, alias: str = "batch",
                  replace_tables: bool = False) -> None:
     """Every chain table's rows of one batch, in the database conn is using, seen through alias."""
     if only is not None:
