@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from pathlib import Path
@@ -14,11 +15,24 @@ import pytest
 import requests
 
 from pipelines.defs.resources import SecResource, WarehouseResource
-from pipelines.lib import companyfacts
+from pipelines.lib import companyfacts, warehouse
 from pipelines.lib.partition_store import PartitionStore
 from pipelines.refresh import RefreshReport, run_refresh
 
 import reliability_log
+
+
+SNAPSHOT_FINGERPRINTS = json.loads((Path(__file__).parent / "reference" / "snapshot_fingerprints.json").read_text())
+# the core and mart tables of the snapshot build before the bulk optimisation (issue 14)
+REFERENCE = SNAPSHOT_FINGERPRINTS["tables"]
+
+
+def reference_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
+    """The fingerprints of REFERENCE's tables in conn, without the columns added since (columns_added)."""
+    added = SNAPSHOT_FINGERPRINTS["columns_added"]
+    present = warehouse.fingerprint(conn)
+    return {table: list(warehouse.fingerprint_of(conn, table, leave_out=added.get(table, ())))
+            for table in REFERENCE if table in present}
 
 
 @pytest.fixture(autouse=True)

@@ -171,3 +171,58 @@ def test_an_archive_that_is_not_a_zip_is_refused_and_offline_needs_a_path(tmp_pa
     assert not list((tmp_path / "wh").rglob("companyfacts.zip*"))
     with pytest.raises(ValueError, match="offline mode: set the config 'archive'"):
         archive_path(BulkIngestConfig(), SecResource(mode="offline", warehouse_dir=str(tmp_path / "wh")))
+
+
+def _with_conflict(document: dict) -> bytes:
+    """document with its first 10-K revenue figure listed a second time by the same filing, USD 1 million
+    more: a conflicting duplicate, with no exact repeat of any fact."""
+    revenue = document["facts"]["us-gaap"]["Revenues"]["units"]["USD"]
+    first = next(fact for fact in revenue if fact["form"] == "10-K" and fact.get("start"))
+    return json.dumps({**document, "facts": {**document["facts"], "us-gaap": {
+        **document["facts"]["us-gaap"], "Revenues": {"units": {"USD": [*revenue, {**first, "val": first["val"] + 1e6}]}},
+    }}}).encode()
+
+
+def test_conflicts_are_found_where_the_flattening_saw_a_key_twice_and_only_there(tmp_path):
+    """core.conflicting_facts reads the facts only of companies whose companyfacts name a filing's concept,
+    unit and period twice (core.companies.repeated_fact_keys, counted as the partition is written), of
+    those not known (null: a record written before the count) and of those with filing documents. A
+    conflict planted in NVIDIA's facts (no filing documents in the archive) is found and resolved by the
+    rule; the real files name every key once; a record without the count is looked at."""
+    documents = [json.loads(file.read_bytes()) for file in SNAPSHOT]
+    nvidia = {**documents[1], "cik": 9_000_000_001}
+    revenue = next(f for f in nvidia["facts"]["us-gaap"]["Revenues"]["units"]["USD"] if f["form"] == "10-K" and f.get("start"))
+    archive = write_archive(tmp_path / "companyfacts.zip", 3, {1: _with_conflict(nvidia)})
+    sec, warehouse_db = offline_resources(tmp_path / "wh")
+    dg.materialize([bulk_companyfacts, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
+                   run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}},
+                   instance=dg.DagsterInstance.ephemeral())
+    with duckdb.connect(str(warehouse_db.path())) as conn:
+        assert conn.execute("select cik, repeated_fact_keys from core.companies order by cik").fetchall() == [
+            ("9000000000", False), ("9000000001", True), ("9000000002", False)]
+        # both figures kept in core.facts (a conflict is not a repeat), the smaller one published by the rule
+        found = conn.execute("select cik, accn, tag, \"values\", kept_value from core.conflicting_facts").fetchall()
+        assert found == [("9000000001", revenue["accn"], "Revenues", [revenue["val"], revenue["val"] + 1e6], revenue["val"])]
+        # a company not known to be free of repeated keys is looked at; one known to be is not
+        for flag, conflicts in ((None, 1), (False, 0)):
+            conn.execute("update core.companies set repeated_fact_keys = ? where cik = '9000000001'", [flag])
+            warehouse.run_sql(conn, "core/conflicting_facts")
+            assert conn.execute("select count(*) from core.conflicting_facts").fetchone()[0] == conflicts
+
+
+def test_records_and_warehouses_from_before_the_key_count_load_as_not_known(tmp_path):
+    """A partition record written before repeated_fact_keys was kept, and a warehouse whose core.companies
+    has no such column: the column is added, and those companies load with null (looked at by
+    core.conflicting_facts), not false."""
+    store = PartitionStore(tmp_path / "parquet")
+    bulk.ingest(write_archive(tmp_path / "companyfacts.zip", 3), store)
+    for cik in ("9000000000", "9000000001"):
+        record = fact_partitions.read_record(store, cik)
+        del record["repeated_fact_keys"]
+        store.write_bytes(fact_partitions.record_path(cik), json.dumps(record).encode())
+    with warehouse.connect(tmp_path / "w.duckdb") as conn:
+        conn.execute("alter table core.companies drop column repeated_fact_keys")
+    with warehouse.connect(tmp_path / "w.duckdb") as conn:
+        fact_partitions.load_changed(conn, store)
+        assert conn.execute("select cik, repeated_fact_keys from core.companies order by cik").fetchall() == [
+            ("9000000000", None), ("9000000001", None), ("9000000002", False)]

@@ -77,7 +77,8 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
     fact_partitions.write_record(
         store, company.cik, ticker=company.ticker,
         company=company.name if company.ticker or not written.entity_name else written.entity_name,
-        status="loaded", source=meta.source, raw_sha256=meta.sha256, fetched_at=meta.fetched_at)
+        status="loaded", source=meta.source, raw_sha256=meta.sha256, fetched_at=meta.fetched_at,
+        repeated_fact_keys=written.repeated_keys)
     return dg.MaterializeResult(metadata={
         "status": "loaded", "cik": company.cik, "unchanged": False, "dagster/row_count": written.facts,
         "rejected_facts": written.rejected, "path": store.path(target),

@@ -40,6 +40,9 @@ class Partition:
     facts: int
     rejected: int
     entity_name: str | None
+    # a filing's concept, unit and period listed more than once (a repeat, or two values): the only
+    # companies without filing documents whose facts core.conflicting_facts reads (core.companies)
+    repeated_keys: bool
 
 
 def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
@@ -62,16 +65,16 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     _as_listed(target).unlink(missing_ok=True)  # left by a run killed while it rewrote this company's file
     try:
         conn.sql("select * from companyfacts_rows(?, ?)", params=[source, bound]).write_parquet(str(target))
-        listed, distinct, rejected, name, others = conn.execute(
+        listed, keys, rejected, name, others = conn.execute(
             "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
-        facts = listed if distinct == listed else _keep_first_listed(conn, target)
+        facts = listed if keys == listed else _keep_first_listed(conn, target)
     except duckdb.Error as exc:
         raise _named(exc, source, target) from exc
     if cik is not None and others is not None:
         raise MalformedCompanyFacts(f"{source}: companyfacts of CIK {others}, expected {cik}")
     if facts + rejected == 0:
         _check_shape(conn, source, bound)
-    return Partition(facts, rejected, name)
+    return Partition(facts, rejected, name, keys != listed)
 
 
 def _named(exc: duckdb.Error, source: str, target: Path) -> Exception:
@@ -90,8 +93,9 @@ LARGEST_DOCUMENT = 2_000_000_000  # bytes; SEC's largest companyfacts documents 
 
 
 def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
-    """A fact listed twice, or (rarely) two facts whose hashes collide: the window tells them apart and the
-    partition is written again with one row per fact; returns its usable rows."""
+    """A key listed twice (a fact repeated, two values for one filing's concept and period, or, rarely,
+    two keys whose hashes collide): the window drops the repeats only and the partition is written again
+    with one row per fact; returns its usable rows."""
     as_listed = _as_listed(partition)
     try:
         partition.replace(as_listed)

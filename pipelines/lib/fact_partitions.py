@@ -18,7 +18,7 @@ from pipelines.lib import warehouse
 from pipelines.lib.partition_store import PartitionStore
 
 RECORD = "company.json"
-RECORD_FIELDS = ("cik", "ticker", "company", "status", "source", "raw_sha256", "fetched_at")
+RECORD_FIELDS = ("cik", "ticker", "company", "status", "source", "raw_sha256", "fetched_at", "repeated_fact_keys")
 
 
 def partition_path(cik: str) -> str:

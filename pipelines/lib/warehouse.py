@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Iterator
+from typing import ContextManager, Iterable, Iterator
 
 import duckdb
 import filelock
@@ -56,11 +56,13 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     return {table: fingerprint_of(conn, table) for (table,) in tables}
 
 
-def fingerprint_of(conn: duckdb.DuckDBPyConnection, table: str, where: str = "true") -> tuple[int, int]:
-    """One table's fingerprint, of the rows where holds."""
+def fingerprint_of(conn: duckdb.DuckDBPyConnection, table: str, where: str = "true",
+                   leave_out: Iterable[str] = ()) -> tuple[int, int]:
+    """One table's fingerprint, of the rows where holds, without the columns leave_out names (to compare
+    with a table built before they were added)."""
     columns = [c for (c,) in conn.execute("select column_name from information_schema.columns "
                                           "where table_schema || '.' || table_name = ?", [table]).fetchall()
-               if c not in VOLATILE_COLUMNS]
+               if c not in VOLATILE_COLUMNS and c not in leave_out]
     rows, digest = conn.execute(
         f"select count(*), coalesce(sum(hash({', '.join(columns)})), 0) from {table} where {where}").fetchone()
     return rows, int(digest)

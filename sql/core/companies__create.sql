@@ -11,5 +11,9 @@ create table if not exists core.companies (
     facts integer,
     rejected_facts integer,       -- facts quarantined in core.rejected_facts
     latest_filed date,
-    refreshed_at timestamp not null
-)
+    refreshed_at timestamp not null,
+    repeated_fact_keys boolean    -- companyfacts name a filing's concept, unit and period twice (null: not known)
+);
+
+-- a warehouse created before the column gains it, null (not known) for every company until it is loaded again
+alter table core.companies add column if not exists repeated_fact_keys boolean

@@ -26,7 +26,8 @@ select
     coalesce(counts.facts, 0) as facts,
     coalesce(rejected.rejected_facts, 0) as rejected_facts,
     counts.latest_filed,
-    current_timestamp as refreshed_at
+    current_timestamp as refreshed_at,
+    r.repeated_fact_keys::boolean as repeated_fact_keys  -- null in a record written before it was kept
 from partition_records r
 left join counts using (cik)
 left join rejected using (cik)

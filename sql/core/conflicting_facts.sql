@@ -4,11 +4,21 @@
 -- one; never the order rows happen to arrive in, so identical runs publish identical values.
 -- grain: cik x accn x taxonomy x tag x segment x unit x period
 create or replace table core.conflicting_facts as
+-- the companies whose facts can conflict: those whose companyfacts name a filing's concept, unit and period
+-- twice or may (the flattening counts it: core.companies.repeated_fact_keys, null when not known) and those with
+-- filing documents, whose facts meet companyfacts'; any other company's facts are not read at all
+with candidates as (
+    select cik from core.companies where repeated_fact_keys is not false
+    union
+    select cik from core.filing_facts
+),
+
 -- not materialized: read twice, the facts cost less than buffering every one with all its columns for
 -- the second reader (which, with no conflict found, reads none of them)
-with keyed as not materialized (
+keyed as not materialized (
     select *, hash(cik, accn, taxonomy, tag, segment, unit, period_start, period_end) as key_hash
     from staging.periodic_facts
+    where cik in (select cik from candidates)
 ),
 
 conflicted as (

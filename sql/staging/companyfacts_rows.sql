@@ -96,15 +96,17 @@ select * from flattened;
 
 
 -- staging.companyfacts_counts(partition, expected_cik) (temporary table macro): what a partition written from
--- companyfacts_rows holds: usable rows, distinct usable facts by a hash of what makes a fact (every column but
--- frame), unusable rows, the entity's name, and a CIK other than expected_cik if the document holds one. A company that
--- lists each fact once (nearly every company) is told so by these counts, without the window of
--- companyfacts_first_listed, which costs about a third of the flattening
+-- companyfacts_rows holds: usable rows, distinct keys of usable facts by a hash of what names a fact in a
+-- filing (concept, unit, period and accession number: not its value), unusable rows, the entity's name, and a
+-- CIK other than expected_cik if the document holds one. A company with as many keys as usable rows (nearly
+-- every company) lists each fact once and gives no filing two values for one key: these counts tell it so,
+-- without the window of companyfacts_first_listed (about a third of the flattening) and without
+-- core.conflicting_facts looking at its facts again (core.companies.repeated_fact_keys)
 create or replace temp macro companyfacts_counts(partition, expected_cik) as table
 select
     count(*) filter (reason is null) as listed,
-    count(distinct hash(cik, taxonomy, tag, unit, period_start, period_end, value, accn, fy, fp, form, filed))
-        filter (reason is null) as distinct_facts,
+    count(distinct hash(cik, taxonomy, tag, unit, period_start, period_end, accn)) filter (reason is null)
+        as distinct_keys,
     count(*) filter (reason is not null) as rejected,
     any_value(entity_name) as entity_name,
     -- the file's own column, not the cik=… of its folder name (hive partitioning)
