@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import dagster as dg
-import pandas as pd
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import company_partitions, unregistered
@@ -137,7 +136,7 @@ def remove_company(sec: SecResource, warehouse_db: WarehouseResource, instance: 
     if match.empty:
         names = ", ".join(sorted(t or c for t, c in zip(stored["ticker"].fillna(""), stored["cik"]))) or "none"
         raise universe.UnknownCompany(f"{item!r} is not a stored company; stored: {names}")
-    record = {key: None if pd.isna(value) else value for key, value in match.iloc[0].items()}
+    record = fact_partitions.read_record(facts_store, match.iloc[0]["cik"])  # as stored: JSON's types, not pandas'
     with warehouse.refresh_lock(warehouse_db.path()):
         fact_partitions.remove(facts_store, record)
         filing_partitions.delete(filings_store, record["cik"])

@@ -535,3 +535,15 @@ def test_outlook_of_a_company_and_why_another_is_not_projected(refreshed):
     assert garbage.returncode == 1 and "not a followed company" in garbage.stderr
     unknown = run(warehouse_dir, "outlook", "XXXX")
     assert unknown.returncode == 1 and "XXXX: not a followed company" in unknown.stderr
+
+
+def test_a_company_is_removed_from_a_store_whose_every_record_knows_its_keys(tmp_path):
+    """Every company with data (no 'no offline data' record beside them): the records' repeated_fact_keys
+    are all true or false, which pandas reads as numpy booleans that JSON refused, and `companies
+    remove` failed with a TypeError before it removed anything."""
+    universe = {"CAPEXWATCH_UNIVERSE": "AAPL,NVDA"}
+    assert run(tmp_path, "refresh", **universe).returncode == 0
+    removed = run(tmp_path, "companies", "remove", "NVDA", **universe)
+    assert removed.returncode == 0, removed.stderr[-2000:]
+    assert json.loads((tmp_path / "facts_parquet/cik=0001045810/company.json").read_text())["status"] == "removed"
+    assert "NVDA" not in run(tmp_path, "companies", "--format", "csv").stdout

@@ -142,7 +142,7 @@ def buffered_rows(conn: duckdb.DuckDBPyConnection, select: str) -> int:
 
 
 def test_every_fact_is_read_again_rather_than_held_for_a_second_reader(copy):
-    """staging.periodic_facts and core.conflicting_facts each read every fact twice. Left to itself,
+    """staging.periodic_facts and core.conflicting_facts each read every fact they use twice. Left to itself,
     DuckDB held each fact, with all its columns, for the second reader, which cost more than reading
     it again. As a batch of every company runs them, no CTE may hold facts (a few rows a company at most:
     core.conflicting_facts holds the companies whose facts it reads)."""
@@ -285,3 +285,23 @@ def test_a_chain_file_that_does_not_create_its_table_in_one_statement_is_refused
         "create or replace table core.fiscal_years as", "create or replace table core.fiscal_years_draft as"))
     with pytest.raises(ValueError, match="core/fiscal_years.sql must create core.fiscal_years in one statement"):
         company_batches.build(copy, None)
+
+
+def test_a_company_with_filing_documents_is_looked_at_for_conflicts_whatever_its_flag(copy):
+    """A figure of a filing document that its companyfacts give otherwise is a conflict that no count of
+    companyfacts keys sees: a company with filing documents is always among those core.conflicting_facts
+    reads, even when its flattening found every key once (Apple: repeated_fact_keys false)."""
+    cik, accn, tag, start, end, value = copy.execute("""
+        select f.cik, f.accn, f.tag, f.period_start, f.period_end, f.value
+        from core.facts as f
+        join core.filing_facts as d
+          on d.cik = f.cik and d.accn = f.accn and d.prefix = f.taxonomy and d.tag = f.tag and d.unit = f.unit
+         and d.period_end = f.period_end and d.period_start is not distinct from f.period_start
+        join core.companies as c on c.cik = f.cik
+        where cardinality(d.dimensions) = 0 and f.form = '10-K' and f.value = d.value and not c.repeated_fact_keys
+        order by f.cik, f.tag, f.period_end limit 1""").fetchone()
+    copy.execute("update core.facts set value = value + 1e6 where cik = ? and accn = ? and tag = ? and period_end = ? "
+                 "and period_start is not distinct from ?", [cik, accn, tag, end, start])
+    company_batches.build(copy)
+    assert copy.execute("select cik, accn, tag, \"values\" from core.conflicting_facts").fetchall() == [
+        (cik, accn, tag, [value, value + 1e6])]

@@ -25,7 +25,7 @@ EXPECTED_GRAPH = {
     "core/reported_measures": {"staging/filing_documents"},
     "core/concept_map": set(),
     "staging/periodic_facts": {"core/facts", "core/filing_facts"},
-    "core/conflicting_facts": {"staging/periodic_facts"},
+    "core/conflicting_facts": {"staging/periodic_facts", "core/facts", "core/filing_facts"},
     "core/fiscal_years": {"staging/periodic_facts", "core/filings"},
     "core/fiscal_quarters": {"core/fiscal_years", "staging/periodic_facts", "core/concept_map"},
     "core/span_facts": {"core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"},

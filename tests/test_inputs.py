@@ -136,7 +136,7 @@ def test_partition_holds_each_fact_once_as_the_json_lists_it(repeats: bool, tmp_
     assert _as_listed(usable) == _once_per_fact(doc)
     assert written.facts == len(usable) == 20324
     assert written.rejected == (2 if repeats else 0)
-    assert written.repeated_keys == repeats  # what core.conflicting_facts is told (core.companies)
+    assert written.repeated_fact_keys == repeats  # what core.conflicting_facts is told (core.companies)
     assert "repeat_key" not in rows.columns
 
 

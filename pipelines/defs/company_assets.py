@@ -78,7 +78,7 @@ def staged_companyfacts(context: dg.AssetExecutionContext, sec: SecResource) -> 
         store, company.cik, ticker=company.ticker,
         company=company.name if company.ticker or not written.entity_name else written.entity_name,
         status="loaded", source=meta.source, raw_sha256=meta.sha256, fetched_at=meta.fetched_at,
-        repeated_fact_keys=written.repeated_keys)
+        repeated_fact_keys=written.repeated_fact_keys)
     return dg.MaterializeResult(metadata={
         "status": "loaded", "cik": company.cik, "unchanged": False, "dagster/row_count": written.facts,
         "rejected_facts": written.rejected, "path": store.path(target),

@@ -18,7 +18,7 @@ from pipelines.lib.settings import CLOUD_SEGMENTS_FILE, COMPANIES_FILE
 SQL_TABLES: dict[str, list[str]] = {
     "core/concept_map": [],
     "staging/periodic_facts": ["core/facts", "core/filing_facts"],
-    "core/conflicting_facts": ["staging/periodic_facts"],
+    "core/conflicting_facts": ["staging/periodic_facts", "core/facts", "core/filing_facts"],
     "core/fiscal_years": ["staging/periodic_facts", "core/filings"],
     "core/fiscal_quarters": ["core/fiscal_years", "staging/periodic_facts", "core/concept_map"],
     "core/span_facts": ["core/concept_map", "core/fiscal_years", "core/fiscal_quarters", "staging/periodic_facts"],

@@ -84,7 +84,7 @@ def ingest_entry(archive: str, info: zipfile.ZipInfo, partitions_url: str) -> En
     # a followed company keeps the ticker its own refresh recorded (the archive carries none)
     fact_partitions.write_record(store, cik, ticker=previous.get("ticker"), company=written.entity_name,
                                  status="loaded", source=f"bulk archive {Path(archive).name}",
-                                 raw_sha256=f"crc32:{info.CRC:08x}", repeated_fact_keys=written.repeated_keys)
+                                 raw_sha256=f"crc32:{info.CRC:08x}", repeated_fact_keys=written.repeated_fact_keys)
     return EntryResult(name, cik, info.CRC, info.file_size, written.facts, written.rejected)
 
 

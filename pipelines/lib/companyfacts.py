@@ -42,7 +42,7 @@ class Partition:
     entity_name: str | None
     # a filing's concept, unit and period listed more than once (a repeat, or two values): the only
     # companies without filing documents whose facts core.conflicting_facts reads (core.companies)
-    repeated_keys: bool
+    repeated_fact_keys: bool
 
 
 def flattener(conn: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:

@@ -22,7 +22,7 @@ keyed as not materialized (
 ),
 
 conflicted as (
-    -- a cheap pass over every fact, on one hash of the key, finds the few keys with two values; only
+    -- a cheap pass over every candidate's fact, on one hash of the key, finds the few keys with two values; only
     -- their facts are grouped below, by the key itself (a hash shared by two keys is sorted out there)
     select key_hash
     from keyed
