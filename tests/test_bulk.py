@@ -173,14 +173,14 @@ def test_an_archive_that_is_not_a_zip_is_refused_and_offline_needs_a_path(tmp_pa
         archive_path(BulkIngestConfig(), SecResource(mode="offline", warehouse_dir=str(tmp_path / "wh")))
 
 
-def _with_conflict(document: dict) -> bytes:
+def _with_conflict(document: dict) -> tuple[bytes, dict]:
     """document with its first 10-K revenue figure listed a second time by the same filing, USD 1 million
-    more: a conflicting duplicate, with no exact repeat of any fact."""
+    more: a conflicting duplicate, with no exact repeat of any fact; and that figure as first listed."""
     revenue = document["facts"]["us-gaap"]["Revenues"]["units"]["USD"]
     first = next(fact for fact in revenue if fact["form"] == "10-K" and fact.get("start"))
     return json.dumps({**document, "facts": {**document["facts"], "us-gaap": {
         **document["facts"]["us-gaap"], "Revenues": {"units": {"USD": [*revenue, {**first, "val": first["val"] + 1e6}]}},
-    }}}).encode()
+    }}}).encode(), first
 
 
 def test_conflicts_are_found_where_the_flattening_saw_a_key_twice_and_only_there(tmp_path):
@@ -190,9 +190,8 @@ def test_conflicts_are_found_where_the_flattening_saw_a_key_twice_and_only_there
     conflict planted in NVIDIA's facts (no filing documents in the archive) is found and resolved by the
     rule; the real files name every key once; a record without the count is looked at."""
     documents = [json.loads(file.read_bytes()) for file in SNAPSHOT]
-    nvidia = {**documents[1], "cik": 9_000_000_001}
-    revenue = next(f for f in nvidia["facts"]["us-gaap"]["Revenues"]["units"]["USD"] if f["form"] == "10-K" and f.get("start"))
-    archive = write_archive(tmp_path / "companyfacts.zip", 3, {1: _with_conflict(nvidia)})
+    planted, revenue = _with_conflict({**documents[1], "cik": 9_000_000_001})
+    archive = write_archive(tmp_path / "companyfacts.zip", 3, {1: planted})
     sec, warehouse_db = offline_resources(tmp_path / "wh")
     dg.materialize([bulk_companyfacts, warehouse_build], resources={"sec": sec, "warehouse_db": warehouse_db},
                    run_config={"ops": {"bulk__companyfacts": {"config": {"archive": str(archive)}}}},

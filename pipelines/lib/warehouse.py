@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Iterable, Iterator
+from types import MappingProxyType
+from typing import ContextManager, Iterable, Iterator, Mapping
 
 import duckdb
 import filelock
@@ -46,14 +47,15 @@ def refresh_lock(path: Path, wait_seconds: float = 0) -> ContextManager[None]:
 VOLATILE_COLUMNS = {"refreshed_at", "fetched_at"}  # when, not what
 
 
-def fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+def fingerprint(conn: duckdb.DuckDBPyConnection,
+                leave_out: Mapping[str, Iterable[str]] = MappingProxyType({})) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent hash of every table's content (times of refresh left
-    out): equal fingerprints mean equal tables."""
+    out, and the columns leave_out names for a table): equal fingerprints mean equal tables."""
     tables = conn.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and table_schema in ('core', 'marts') order by 1"
     ).fetchall()
-    return {table: fingerprint_of(conn, table) for (table,) in tables}
+    return {table: fingerprint_of(conn, table, leave_out=leave_out.get(table, ())) for (table,) in tables}
 
 
 def fingerprint_of(conn: duckdb.DuckDBPyConnection, table: str, where: str = "true",
