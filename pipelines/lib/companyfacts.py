@@ -64,7 +64,8 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     bound = min(document_bytes, LARGEST_DOCUMENT)  # a size claimed by an archive, capped at what DuckDB allows
     _as_listed(target).unlink(missing_ok=True)  # left by a run killed while it rewrote this company's file
     try:
-        conn.sql("select * from companyfacts_rows(?, ?)", params=[source, bound]).write_parquet(str(target))
+        # COPY through execute: a relation's write_parquet binds the flattening once more first (5 % of a company)
+        conn.execute("copy (select * from companyfacts_rows(?, ?)) to ? (format parquet)", [source, bound, str(target)])
         listed, keys, rejected, name, others = conn.execute(
             "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
         facts = listed if keys == listed else _keep_first_listed(conn, target)
@@ -99,7 +100,7 @@ def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
     as_listed = _as_listed(partition)
     try:
         partition.replace(as_listed)
-        conn.sql("select * from companyfacts_first_listed(?)", params=[str(as_listed)]).write_parquet(str(partition))
+        conn.execute("copy (select * from companyfacts_first_listed(?)) to ? (format parquet)", [str(as_listed), str(partition)])
     finally:
         as_listed.unlink(missing_ok=True)
     return conn.execute("select count(*) filter (reason is null) from read_parquet(?, hive_partitioning = false)",
