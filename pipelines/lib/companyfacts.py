@@ -64,8 +64,7 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     bound = min(document_bytes, LARGEST_DOCUMENT)  # a size claimed by an archive, capped at what DuckDB allows
     _as_listed(target).unlink(missing_ok=True)  # left by a run killed while it rewrote this company's file
     try:
-        # COPY through execute: a relation's write_parquet binds the flattening once more first (5 % of a company)
-        conn.execute("copy (select * from companyfacts_rows(?, ?)) to ? (format parquet)", [source, bound, str(target)])
+        _write_parquet(conn, "companyfacts_rows(?, ?)", [source, bound], target)
         listed, keys, rejected, name, others = conn.execute(
             "select * from companyfacts_counts(?, ?)", [str(target), cik]).fetchall()[0]
         facts = listed if keys == listed else _keep_first_listed(conn, target)
@@ -76,6 +75,12 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
     if facts + rejected == 0:
         _check_shape(conn, source, bound)
     return Partition(facts, rejected, name, keys != listed)
+
+
+def _write_parquet(conn: duckdb.DuckDBPyConnection, table_macro: str, params: list, target: Path) -> None:
+    """The rows of a table macro call into the Parquet file target, by COPY through execute: a relation's
+    write_parquet binds the whole flattening once more before running it (5 % of a company's time)."""
+    conn.execute(f"copy (select * from {table_macro}) to ? (format parquet)", [*params, str(target)])
 
 
 def _named(exc: duckdb.Error, source: str, target: Path) -> Exception:
@@ -100,7 +105,7 @@ def _keep_first_listed(conn: duckdb.DuckDBPyConnection, partition: Path) -> int:
     as_listed = _as_listed(partition)
     try:
         partition.replace(as_listed)
-        conn.execute("copy (select * from companyfacts_first_listed(?)) to ? (format parquet)", [str(as_listed), str(partition)])
+        _write_parquet(conn, "companyfacts_first_listed(?)", [str(as_listed)], partition)
     finally:
         as_listed.unlink(missing_ok=True)
     return conn.execute("select count(*) filter (reason is null) from read_parquet(?, hive_partitioning = false)",
