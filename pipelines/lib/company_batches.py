@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import queue
 import re
 import time
@@ -83,20 +84,21 @@ def companies(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 
 def batches(sizes: list[tuple[str, int]], only: set[str] | None = None,
-            facts_per_batch: int = FACTS_PER_BATCH) -> Iterator[Batch]:
-    """Consecutive companies, about facts_per_batch facts each (one company at least); with only, just
-    those companies."""
+            facts_per_batch: int = FACTS_PER_BATCH, rounds_of: int = 1) -> Iterator[Batch]:
+    """Consecutive companies in batches of even size, at most about facts_per_batch facts each (one
+    company at least), their number a multiple of rounds_of; with only, just those companies. Even
+    sizes, in rounds of as many batches as are built side by side, let the last ones end together:
+    cut at the budget, the remainder was a small batch built alone on one core at the end."""
     chosen = [(cik, facts) for cik, facts in sizes if only is None or cik in only]
-    current: list[str] = []
-    total = 0
-    for cik, facts in chosen:
-        if current and total + facts > facts_per_batch:
-            yield Batch(tuple(current), only is None)
-            current, total = [], 0
-        current.append(cik)
-        total += facts
-    if current:
-        yield Batch(tuple(current), only is None)
+    total = sum(facts for _, facts in chosen)
+    count = math.ceil(max(math.ceil(total / facts_per_batch), 1) / rounds_of) * rounds_of
+    groups: dict[int, list[str]] = {}
+    before = 0
+    for cik, facts in chosen:  # each company to the batch its middle fact falls in
+        groups.setdefault(min(int((before + facts / 2) * count / max(total, 1)), count - 1), []).append(cik)
+        before += facts
+    for ciks in groups.values():
+        yield Batch(tuple(ciks), only is None)
 
 
 def inputs_digest(conn: duckdb.DuckDBPyConnection, also: Iterable[str] = ()) -> str:
@@ -135,7 +137,7 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     else:
         gone = sorted(only - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
         _delete(conn, Batch(tuple(gone), whole_range=False))
-    todo = list(batches(sizes, only, facts_per_batch))
+    todo = list(batches(sizes, only, facts_per_batch, rounds_of=BATCHES_AT_ONCE if only is None else 1))
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(_side_by_side(conn, todo, only), start=1):
         count += len(batch.ciks)
