@@ -53,6 +53,8 @@ def test_batches_are_even_and_come_in_rounds_of_those_built_side_by_side():
     assert len(built) == 8 and max(facts) - min(facts) <= 25 and max(facts) <= 400
     assert [cik for batch in built for cik in batch.ciks] == [cik for cik, _ in sizes]
     assert len(list(company_batches.batches(sizes, facts_per_batch=400))) == 7
+    assert len(list(company_batches.batches(sizes, facts_per_batch=2_500, rounds_of=2))) == 1  # fits in one
+
 
 def test_only_the_changed_companies_are_rebuilt(copy):
     # every company of the snapshot has filing documents, whose tables reload whole at each build, so

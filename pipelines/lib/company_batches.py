@@ -86,12 +86,14 @@ def companies(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 def batches(sizes: list[tuple[str, int]], only: set[str] | None = None,
             facts_per_batch: int = FACTS_PER_BATCH, rounds_of: int = 1) -> Iterator[Batch]:
     """Consecutive companies in batches of even size, at most about facts_per_batch facts each (one
-    company at least), their number a multiple of rounds_of; with only, just those companies. Even
-    sizes, in rounds of as many batches as are built side by side, let the last ones end together:
-    cut at the budget, the remainder was a small batch built alone on one core at the end."""
+    company at least), their number, when more than one, a multiple of rounds_of; with only, just those
+    companies. Even sizes, in rounds of as many batches as are built side by side, let the last ones
+    end together: cut at the budget, the remainder was a small batch built alone on one core at the end."""
     chosen = [(cik, facts) for cik, facts in sizes if only is None or cik in only]
     total = sum(facts for _, facts in chosen)
-    count = math.ceil(max(math.ceil(total / facts_per_batch), 1) / rounds_of) * rounds_of
+    count = max(math.ceil(total / facts_per_batch), 1)
+    if count > 1:  # what fits in one batch stays one, built on every thread
+        count = math.ceil(count / rounds_of) * rounds_of
     groups: dict[int, list[str]] = {}
     before = 0
     for cik, facts in chosen:  # each company to the batch its middle fact falls in
