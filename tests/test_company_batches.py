@@ -43,19 +43,6 @@ def test_batches_hold_consecutive_companies_up_to_the_fact_budget():
         "cik between '0000000002' and '0000000004' and cik in ('0000000002', '0000000004')")
 
 
-
-def test_batches_are_even_and_come_in_rounds_of_those_built_side_by_side():
-    # cut at the budget, 100 companies of 25 facts in batches of 400 were 6 of 16 companies and a 7th
-    # of 4, built alone on one core while the other had nothing left to do
-    sizes = [(f"{number:010d}", 25) for number in range(100)]
-    built = list(company_batches.batches(sizes, facts_per_batch=400, rounds_of=2))
-    facts = [25 * len(batch.ciks) for batch in built]
-    assert len(built) == 8 and max(facts) - min(facts) <= 25 and max(facts) <= 400
-    assert [cik for batch in built for cik in batch.ciks] == [cik for cik, _ in sizes]
-    assert len(list(company_batches.batches(sizes, facts_per_batch=400))) == 7
-    assert len(list(company_batches.batches(sizes, facts_per_batch=2_500, rounds_of=2))) == 1  # fits in one
-
-
 def test_only_the_changed_companies_are_rebuilt(copy):
     # every company of the snapshot has filing documents, whose tables reload whole at each build, so
     # they are rebuilt each time: NVIDIA is made a companyfacts-only filer here

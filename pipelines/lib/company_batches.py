@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import queue
 import re
 import time
@@ -84,23 +83,20 @@ def companies(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 
 def batches(sizes: list[tuple[str, int]], only: set[str] | None = None,
-            facts_per_batch: int = FACTS_PER_BATCH, rounds_of: int = 1) -> Iterator[Batch]:
-    """Consecutive companies in batches of even size, at most about facts_per_batch facts each (one
-    company at least), their number, when more than one, a multiple of rounds_of; with only, just those
-    companies. Even sizes, in rounds of as many batches as are built side by side, let the last ones
-    end together: cut at the budget, the remainder was a small batch built alone on one core at the end."""
+            facts_per_batch: int = FACTS_PER_BATCH) -> Iterator[Batch]:
+    """Consecutive companies, about facts_per_batch facts each (one company at least); with only, just
+    those companies."""
     chosen = [(cik, facts) for cik, facts in sizes if only is None or cik in only]
-    total = sum(facts for _, facts in chosen)
-    count = max(math.ceil(total / facts_per_batch), 1)
-    if count > 1:  # what fits in one batch stays one, built on every thread
-        count = math.ceil(count / rounds_of) * rounds_of
-    groups: dict[int, list[str]] = {}
-    before = 0
-    for cik, facts in chosen:  # each company to the batch its middle fact falls in
-        groups.setdefault(min(int((before + facts / 2) * count / max(total, 1)), count - 1), []).append(cik)
-        before += facts
-    for ciks in groups.values():
-        yield Batch(tuple(ciks), only is None)
+    current: list[str] = []
+    total = 0
+    for cik, facts in chosen:
+        if current and total + facts > facts_per_batch:
+            yield Batch(tuple(current), only is None)
+            current, total = [], 0
+        current.append(cik)
+        total += facts
+    if current:
+        yield Batch(tuple(current), only is None)
 
 
 def inputs_digest(conn: duckdb.DuckDBPyConnection, also: Iterable[str] = ()) -> str:
@@ -139,7 +135,7 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
     else:
         gone = sorted(only - {cik for cik, _ in sizes})  # removed: their rows go, nothing replaces them
         _delete(conn, Batch(tuple(gone), whole_range=False))
-    todo = list(batches(sizes, only, facts_per_batch, rounds_of=BATCHES_AT_ONCE if only is None else 1))
+    todo = list(batches(sizes, only, facts_per_batch))
     started, count = time.perf_counter(), 0
     for number, batch in enumerate(_side_by_side(conn, todo, only), start=1):
         count += len(batch.ciks)
@@ -266,9 +262,9 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     A full build's batch writes its rows straight into the warehouse, where the table's zone maps find
     them (its CIK range is its own): built in the batch's memory first, each row was written twice, the
     first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
-    scattered over the tables, where a view of theirs reads at every step the row groups they share
-    with other companies (zone maps skip the rest): they are built in the batch's memory, then replace
-    their rows (written straight into the tables instead, a 1 % re-run took as long)."""
+    scattered over the tables, where a view of theirs reads at every step the row groups holding their
+    rows, which they share with others (zone maps skip the rest): they are built in the batch's memory,
+    then replace their rows (written straight into the tables instead, a 1 % re-run took as long)."""
     table = warehouse.relation_name(name)
     target = f"{warehouse.quoted(home)}.{table}"
     schema, relation = (re.escape(part) for part in table.split("."))
