@@ -79,7 +79,8 @@ def write_partition(conn: duckdb.DuckDBPyConnection, source: str, document_bytes
 
 def _write_parquet(conn: duckdb.DuckDBPyConnection, table_macro: str, params: list, target: Path) -> None:
     """The rows of a table macro call into the Parquet file target, by COPY through execute: a relation's
-    write_parquet binds the whole flattening once more before running it (5 % of a company's time)."""
+    write_parquet binds the whole statement once more before running it (for the flattening, 5 % of a
+    company's time)."""
     conn.execute(f"copy (select * from {table_macro}) to ? (format parquet)", [*params, str(target)])
 
 
