@@ -257,11 +257,14 @@ def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
 
 def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name: str, replace_table: bool,
                  alias: str = "batch") -> None:
-    """The batch's rows of the chain table name, written straight into the warehouse's table (replacing the
-    whole table for the empty batch that starts a full build; build deleted a re-run's old rows), and a
-    view of them for the later steps, where the table's zone maps find them. Built in the batch's memory
-    first, each row was written twice, the first time as uncompressed strings: a tenth of a full build's
-    chain, and no faster for a 1 % re-run, whose view reads the row groups it shares with other companies."""
+    """The batch's rows of the chain table name, added to the warehouse's (replacing the whole table for
+    the empty batch that starts a full build; build deleted a re-run's old rows), and what later steps read of them.
+    A full build's batch writes its rows straight into the warehouse, where the table's zone maps find
+    them (its CIK range is its own): built in the batch's memory first, each row was written twice, the
+    first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
+    scattered over the tables, where a view of theirs reads at every step the row groups holding their
+    rows, which they share with others (zone maps skip the rest): they are built in the batch's memory,
+    then replace their rows (written straight into the tables instead, a 1 % re-run took as long)."""
     table = warehouse.relation_name(name)
     target = f"{warehouse.quoted(home)}.{table}"
     schema, relation = (re.escape(part) for part in table.split("."))
@@ -269,6 +272,11 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     statements = [statement.query for statement in duckdb.extract_statements(warehouse.sql_text(name))]
     if sum(bool(creates.match(text)) for text in statements) != 1:
         raise ValueError(f"sql/{name}.sql must create {table} in one statement, 'create or replace table {table} as'")
+    if not batch.whole_range:
+        for text in statements:
+            conn.execute(text)
+        conn.execute(f"insert into {target} by name select * from {alias}.{table}")
+        return
     into = f"create or replace table {target} as " if replace_table else f"insert into {target} by name "
     for text in statements:
         conn.execute(creates.sub(lambda _: into, text, count=1))
