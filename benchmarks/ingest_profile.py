@@ -1,0 +1,100 @@
+"""Where the ingest's CPU goes: a worker's steps company by company, and the load of core.facts with
+its rows stored compressed (as the warehouse file keeps them) or not, on an archive of N synthetic
+companies made like benchmarks/bulk_ingest.py's.
+
+    .venv/bin/python benchmarks/ingest_profile.py [--companies 200]
+
+The worker's steps run in this process, one DuckDB thread as in the pool, each company through every
+step in turn (the machine's swings then fall on every step alike): DuckDB's typed flattening with
+nothing written, the flattening written as the company's Parquet file, the counts read back from that
+file, and the whole of bulk.ingest_entry (the three, the partition's record and the store). The load
+runs sql/core/facts__from_parquet.sql over every partition, with the build's settings, into a new
+warehouse file (then checkpointed) and into a database in memory (DuckDB keeps its rows there
+uncompressed): the difference is what compressing the rows for the file costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+
+from bulk_ingest import build_archive, flatten_entry
+from pipelines.lib import bulk, companyfacts, warehouse
+from pipelines.lib.partition_store import PartitionStore
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], PartitionStore]:
+    """Each step's CPU seconds for every company of archive; the partitions, written by ingest_entry."""
+    store = PartitionStore(str(work / "partitions"))
+    conn = bulk.archive_reader(str(archive))
+    with zipfile.ZipFile(archive) as bundle:
+        entries = [info for info in bundle.infolist() if bulk._ENTRY.search(info.filename)]
+    scratch = work / "scratch.parquet"
+    steps = {
+        "typed flattening, nothing written": lambda info: flatten_entry(str(archive), info),
+        "flattening written to Parquet": lambda info: companyfacts._write_parquet(
+            conn, "companyfacts_rows(?, ?)", [f"zip://{info.filename}", info.file_size], scratch),
+        "counts read back from the Parquet file": lambda info: conn.execute(
+            "select * from companyfacts_counts(?, null)", [str(scratch)]).fetchall(),
+        "bulk.ingest_entry, the whole step": lambda info: bulk.ingest_entry(str(archive), info, store.url),
+    }
+    spent: dict[str, list[float]] = {step: [] for step in steps}
+    for info in entries:
+        for step, run in steps.items():
+            started = cpu()
+            run(info)
+            spent[step].append(cpu() - started)
+    return spent, store
+
+
+def load(store: PartitionStore, database: str) -> float:
+    """CPU seconds of loading every partition into core.facts of database, as fact_partitions loads them."""
+    conn = duckdb.connect(database)
+    conn.execute("create schema core")
+    warehouse.run_sql(conn, "core/facts__create")
+    conn.execute("set memory_limit = '512MB'")
+    conn.execute("set preserve_insertion_order = false")
+    files = sorted(str(path) for path in Path(store.url).glob("cik=*/facts.parquet"))
+    started = cpu()
+    warehouse.run_sql(conn, "core/facts__from_parquet", files=files)
+    if database != ":memory:":
+        conn.execute("checkpoint")
+    seconds = cpu() - started
+    conn.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        build_archive(work / "companyfacts.zip", args.companies)
+        spent, store = worker_steps(work / "companyfacts.zip", work)
+        whole = sum(spent["bulk.ingest_entry, the whole step"])
+        print(f"a worker's steps, {args.companies:,} companies (CPU, ms per company):\n")
+        print("| step | median | mean | against ingest_entry |\n|---|---|---|---|")
+        for step, seconds in spent.items():
+            print(f"| {step} | {statistics.median(seconds) * 1e3:.1f} | {statistics.mean(seconds) * 1e3:.1f} "
+                  f"| {sum(seconds) / whole:.0%} |")
+        into_file = load(store, str(work / "loaded.duckdb"))
+        in_memory = load(store, ":memory:")
+        print(f"\nthe load of core.facts, CPU: into a warehouse file {into_file:.1f} core-s; into memory, "
+              f"rows uncompressed {in_memory:.1f} core-s ({in_memory / into_file:.0%} of it)")
+
+
+if __name__ == "__main__":
+    main()
