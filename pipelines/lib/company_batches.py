@@ -264,8 +264,8 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     first time as uncompressed strings (a tenth of the chain's CPU). A re-run's few companies are
     scattered over the tables, where a view of theirs reads at every step the row groups holding their
     rows, which they share with others (zone maps skip the rest): they are built in the batch's memory,
-    then replace their rows (written straight into the tables instead, a 1 % re-run took as long and 15 %
-    more CPU)."""
+    then replace their rows (written straight into the tables instead, a 1 % re-run's tables took as
+    long and about 15 % more CPU)."""
     table = warehouse.relation_name(name)
     target = f"{warehouse.quoted(home)}.{table}"
     schema, relation = (re.escape(part) for part in table.split("."))
