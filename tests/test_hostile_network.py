@@ -43,12 +43,16 @@ def peak_rate(requests) -> int:
 
 @pytest.mark.parametrize("part", list(TRICKLES))
 def test_a_trickling_answer_is_cut_at_the_deadline_and_retried(part):
+    """Timed on the client's side: the server's clock starts when its thread gets to the request, which
+    a busy machine can delay by most of a second (the retry then seemed to come before the deadline)."""
     with FakeSec() as sec:
         sec.faults = [TRICKLES[part]]
+        started = time.monotonic()
         response = client(sec, deadline=DEADLINE).get(sec.url + GOOGL)
-        gap = sec.requests[1].at - sec.requests[0].at
+        spent = time.monotonic() - started
     assert response.content == FACTS and len(sec.requests) == 2
-    assert DEADLINE <= gap < DEADLINE + BACKOFF + 1.0
+    # cut at the deadline, not before, nor after the whole trickle (about 5 s); then one pause and the retry
+    assert DEADLINE <= spent < DEADLINE + BACKOFF + 1.5
     reliability_log.record("network", f"server trickles the {part} (deadline {DEADLINE:g} s)",
                            "cut at the deadline, retried, survived", tried=1)
 
