@@ -6,6 +6,10 @@ warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_in
     .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1] [--rerun K]
         [--threads N] [--at-once N]
     .venv/bin/python benchmarks/chain_profile.py --companies 600 --operators 25
+    .venv/bin/python benchmarks/chain_profile.py --companies 600 --facts-as-view
+
+With --facts-as-view, core.facts is not the warehouse's table but a view of the Parquet partitions it
+is loaded from: what the tables would cost if the load were left out.
 
 With --operators N it prints instead the N costliest operators (by the timings of DuckDB's profiler, as
 EXPLAIN ANALYZE shows them) of the steps, each run once over the whole warehouse in build order: which
@@ -84,6 +88,18 @@ def profile(database: Path, rerun: int = 0, threads: int | None = None) -> tuple
     return spent, wall, cpu
 
 
+def facts_as_view(database: Path, partitions: Path) -> None:
+    """core.facts replaced by a view of the partitions' usable rows (those the load inserts)."""
+    conn = duckdb.connect(str(database))
+    columns = ", ".join(name for (name,) in conn.execute(
+        "select column_name from duckdb_columns() where schema_name = 'core' and table_name = 'facts' "
+        "order by column_index").fetchall())
+    conn.execute("drop table core.facts")
+    conn.execute(f"create view core.facts as select {columns} from read_parquet('{partitions}/*/facts.parquet', "
+                 "hive_partitioning = false) where reason is null")
+    conn.close()
+
+
 def operators(database: Path, top: int) -> list[tuple[float, str, str, int, str]]:
     """The costliest operators of each chain step over the whole warehouse: (seconds, step, operator,
     rows out, what it works on), from DuckDB's JSON profile of the step's create statement."""
@@ -132,6 +148,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="DuckDB's threads (default: one per core)")
     parser.add_argument("--at-once", type=int, default=0, help="batches built at once, at most DuckDB's threads (1: "
                         "one after the other, each on every thread; default: as the build does)")
+    parser.add_argument("--facts-as-view", action="store_true",
+                        help="core.facts a view of the Parquet partitions instead of the loaded table")
     parser.add_argument("--operators", type=int, default=0, metavar="N",
                         help="print the N costliest operators of DuckDB's profile of each step instead")
     args = parser.parse_args()
@@ -149,12 +167,15 @@ def main() -> None:
             return
         for _ in range(args.repeat):
             shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
+            if args.facts_as_view:
+                facts_as_view(work / "profiled.duckdb", work / "facts_parquet")
             with ExitStack() as patches:
                 if args.at_once:
                     patches.enter_context(mock.patch.object(company_batches, "BATCHES_AT_ONCE", args.at_once))
                 spent, wall, cpu = profile(work / "profiled.duckdb", args.rerun, args.threads)
             what = "the snapshot's 7 companies" if args.snapshot else f"{args.companies:,} companies"
             build = f"a re-run of {args.rerun}" if args.rerun else "one full build"
+            build += ", core.facts a view of the partitions" if args.facts_as_view else ""
             print(f"per-company tables of {what}, {build}: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
     # two batches run at once, so a step's seconds are summed over both threads, and its share is of that sum
     total = sum(spent.values())

@@ -10,7 +10,7 @@ nothing written, the flattening written as the company's Parquet file, the count
 file, and the whole of bulk.ingest_entry (the three, the partition's record and the store). The load
 runs sql/core/facts__from_parquet.sql over every partition, with the build's settings, into a new
 warehouse file (then checkpointed) and into a database in memory (DuckDB keeps its rows there
-uncompressed): the difference is what compressing the rows for the file costs.
+uncompressed): the difference is what compressing and writing the rows to the file costs.
 """
 
 from __future__ import annotations
