@@ -9,7 +9,8 @@ warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_in
     .venv/bin/python benchmarks/chain_profile.py --companies 600 --facts-as-view
 
 With --facts-as-view, core.facts is not the warehouse's table but a view of the Parquet partitions it
-is loaded from: what the tables would cost if the load were left out.
+is loaded from: what the tables would cost if the load were left out (this view opens every company's
+file at each scan; one that prunes by the folders' cik= is not tried here).
 
 With --operators N it prints instead the N costliest operators (by the timings of DuckDB's profiler, as
 EXPLAIN ANALYZE shows them) of the steps, each run once over the whole warehouse in build order: which
