@@ -19,20 +19,18 @@ import argparse
 import resource
 import statistics
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 import duckdb
 
-from bulk_ingest import build_archive, flatten_entry
+from bulk_ingest import build_archive, cpu_seconds, flatten_entry
 from pipelines.lib import bulk, companyfacts, warehouse
 from pipelines.lib.partition_store import PartitionStore
 
 
 def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return cpu_seconds(resource.RUSAGE_SELF)
 
 
 def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], PartitionStore]:

@@ -36,11 +36,11 @@ def client(sec: FakeSec, **kwargs) -> SecClient:
     return SecClient(UA, max_wait=BACKOFF, allowed_hosts=(sec.url,), **{"timeout": 5.0, **kwargs})
 
 
-def timed_get(sec: FakeSec, path: str = GOOGL, **kwargs):
+def timed_get(sec: FakeSec, **kwargs):
     """The response and the seconds the client took, on its own clock: the fake server stamps a request
     when its thread gets to it, which a busy machine can delay by most of a second."""
     started = time.monotonic()
-    response = client(sec, **kwargs).get(sec.url + path)
+    response = client(sec, **kwargs).get(sec.url + GOOGL)
     return response, time.monotonic() - started
 
 
