@@ -10,8 +10,8 @@ warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_in
 
 With --facts-as-view, core.facts is not the warehouse's table but a view of the Parquet partitions it
 is loaded from: what the tables would cost if the load were left out. A batch's filter on cik skips
-other companies' files by their Parquet statistics (the folders' cik= read as a column instead skips
-them by name, and cost the tables more: a filter that comes from a join then reads every file).
+other companies' row groups by each file's statistics (the folders' cik= read as the column instead
+skips files by name, and cost the tables more: a filter that comes from a join then read every file).
 
 With --operators N it prints instead the N costliest operators (by the timings of DuckDB's profiler, as
 EXPLAIN ANALYZE shows them) of the steps, each run once over the whole warehouse in build order: which

@@ -25,14 +25,17 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 from unittest import mock
+
+import duckdb
 
 from bulk_ingest import build_archive, cpu_seconds, nightly_job
 from pipelines.lib import bulk, fact_partitions, filer_profiles, filing_partitions, publish, warehouse
 from pipelines.lib.partition_store import PartitionStore
 
 Spent = collections.defaultdict[str, list[float]]  # part: [seconds, core-seconds]
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -46,7 +49,7 @@ def clock(spent: Spent, part: str) -> Iterator[None]:
         spent[part][1] += cpu_seconds(resource.RUSAGE_SELF) - cpu
 
 
-def clocked(spent: Spent, part: Callable[..., str], function: Callable) -> Callable:
+def clocked(spent: Spent, part: Callable[..., str], function: Callable[..., T]) -> Callable[..., T]:
     """function, its seconds added to spent[part(*args)]."""
     def wrapper(*args, **kwargs):
         with clock(spent, part(*args)):
@@ -62,8 +65,8 @@ def open_archive(archive: str) -> None:
 def pool_start(archive: Path, workers: int) -> float:
     """Seconds to start the ingest's pool and have each worker open the archive, nothing else."""
     wall = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(open_archive, [str(archive)] * workers))
+    with ProcessPoolExecutor(max_workers=workers, initializer=open_archive, initargs=(str(archive),)) as pool:
+        list(pool.map(abs, range(workers)))  # the pool started (each worker opens the archive as it starts)
     return time.perf_counter() - wall
 
 
@@ -77,32 +80,40 @@ def partitions(archive: Path, store: PartitionStore, manifest: bytes, workers: i
 
 
 def load(database: Path, work: Path) -> tuple[int, bool, Spent]:
-    """The build's load stage on database (a copy of the full run's): companies loaded, whether the
-    commit checkpointed (its WAL gone), and each part's wall and CPU seconds."""
+    """The build's load stage on database (a copy of the full run's): companies loaded, whether a commit
+    checkpointed (the WAL the loaded rows went to is gone), and each part's wall and CPU seconds."""
     spent: Spent = collections.defaultdict(lambda: [0.0, 0.0])
     facts, filings = PartitionStore(str(work / "facts_parquet")), PartitionStore(str(work / "filings_parquet"))
-    conn = warehouse.connect(database)
-    publish._defer_compaction(conn)
+    run_sql = clocked(spent, lambda conn, name, *rest: name, warehouse.run_sql)
+    records = clocked(spent, lambda *args: "every company's partition record read", fact_partitions.records)
 
     @contextlib.contextmanager
-    def transaction(conn):
+    def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """warehouse.transaction, its commit timed."""
         conn.execute("begin transaction")
-        yield conn
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("rollback")
+            raise
         with clock(spent, "the commits"):
             conn.execute("commit")
 
-    with (mock.patch.object(warehouse, "run_sql", clocked(spent, lambda conn, name, *rest: name, warehouse.run_sql)),
-          mock.patch.object(warehouse, "transaction", transaction),
-          mock.patch.object(fact_partitions, "records",
-                            clocked(spent, lambda *args: "every company's partition record read", fact_partitions.records))):
-        whole: Spent = collections.defaultdict(lambda: [0.0, 0.0])
-        with clock(whole, "load"):
-            loaded, removed = fact_partitions.load_changed(conn, facts)
-            wal = database.with_name(database.name + ".wal")
-            checkpointed = not wal.exists() or wal.stat().st_size == 0
-            filing_partitions.load(conn, filings, removed)
-            filer_profiles.load(conn, filings, removed)
-    conn.close()
+    conn = warehouse.connect(database)
+    try:
+        publish._defer_compaction(conn)
+        with (mock.patch.object(warehouse, "run_sql", run_sql),
+              mock.patch.object(warehouse, "transaction", transaction),
+              mock.patch.object(fact_partitions, "records", records)):
+            whole: Spent = collections.defaultdict(lambda: [0.0, 0.0])
+            with clock(whole, "load"):
+                loaded, removed = fact_partitions.load_changed(conn, facts)
+                filing_partitions.load(conn, filings, removed)
+                filer_profiles.load(conn, filings, removed)
+        wal = database.with_name(database.name + ".wal")
+        checkpointed = bool(loaded) and (not wal.exists() or wal.stat().st_size == 0)
+    finally:
+        conn.close()
     spent["the rest (finding the changed companies, the filings' and profiles' loads, ...)"] = [
         whole["load"][i] - sum(part[i] for part in spent.values()) for i in (0, 1)]
     return len(loaded), checkpointed, spent
@@ -142,13 +153,15 @@ def main() -> None:
               f"starting {args.workers} workers that open the archive: {spread(starts)} s\n")
         runs = []
         for _ in range(args.repeat):
+            (work / "profiled.duckdb.wal").unlink(missing_ok=True)  # a stale WAL would be replayed onto the copy
             shutil.copy(work / "full.duckdb", work / "profiled.duckdb")
             runs.append(load(work / "profiled.duckdb", work))
         print(f"the re-run's load, part by part ({runs[0][0]} companies, {args.repeat} times on fresh copies; "
-              f"the commit checkpointed: {sum(run[1] for run in runs)} of {args.repeat}):\n")
+              f"a commit checkpointed: {sum(run[1] for run in runs)} of {args.repeat}):\n")
         print("| part | seconds | core-seconds |\n|---|---|---|")
         for part in runs[0][2]:
-            print(f"| {part} | {spread([run[2][part][0] for run in runs])} | {spread([run[2][part][1] for run in runs])} |")
+            seconds, cpu = ([run[2][part][i] for run in runs] for i in (0, 1))
+            print(f"| {part} | {spread(seconds)} | {spread(cpu)} |")
         total = [sum(seconds for seconds, _ in run[2].values()) for run in runs]
         print(f"| the whole stage | {spread(total)} (median {statistics.median(total):.2f}) | |")
 
