@@ -87,17 +87,15 @@ def load(database: Path, work: Path) -> tuple[int, bool, Spent]:
     run_sql = clocked(spent, lambda conn, name, *rest: name, warehouse.run_sql)
     records = clocked(spent, lambda *args: "every company's partition record read", fact_partitions.records)
 
+    build_transaction = warehouse.transaction
+
     @contextlib.contextmanager
     def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-        """warehouse.transaction, its commit timed."""
-        conn.execute("begin transaction")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("rollback")
-            raise
-        with clock(spent, "the commits"):
-            conn.execute("commit")
+        """warehouse.transaction itself, the clock started once its body is done: its commit timed."""
+        with contextlib.ExitStack() as after_commit:
+            with build_transaction(conn):
+                yield conn
+                after_commit.enter_context(clock(spent, "the commits"))
 
     conn = warehouse.connect(database)
     try:
