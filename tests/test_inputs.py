@@ -239,6 +239,23 @@ def test_absurd_and_non_finite_values_are_quarantined(tmp_path: Path):
     assert rows[rows.reason.isna() & (rows.value == 999_999_999_999_999)].shape[0] == 1  # just under: kept
 
 
+def test_a_value_that_is_a_list_or_object_is_quarantined_whatever_columns_are_read(tmp_path: Path):
+    """Read for only its reason and value, the flattening once cast every value to a number before the
+    checks that guard the cast: a value [1] failed the whole document."""
+    doc = json.loads(GOOGL_FILE.read_bytes())
+    facts = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    facts[0]["val"], facts[1]["val"] = [1], {"amount": 2}
+    source = tmp_path / "companyfacts.json"
+    source.write_text(json.dumps(doc))
+    conn = companyfacts.flattener()
+    read = conn.execute("select reason, value from companyfacts_rows(?, ?) where reason is not null",
+                        [str(source), source.stat().st_size]).fetchall()
+    assert sorted(read) == [('value [1] is not a number', None), ('value {"amount":2} is not a number', None)]
+    every_column = conn.execute("select count(*), count(value) from companyfacts_rows(?, ?)",
+                                [str(source), source.stat().st_size]).fetchall()
+    assert every_column == [(20324, 20322)]
+
+
 def test_offline_snapshot_without_a_company_says_so(tmp_path: Path):
     store = RawStore(tmp_path)
     with pytest.raises(NoOfflineData, match="no offline data.*CIK0000789019"):

@@ -40,6 +40,9 @@ typed as (
 missing as (
     select
         *,
+        -- try_cast, though only numbers are cast: DuckDB may compute an expression used in several places
+        -- once for every row, before the checks that guard it (a value [1] then failed the whole document)
+        if(value_type in ('BIGINT', 'UBIGINT', 'DOUBLE'), try_cast(fact.val as double), null) as number,
         concat_ws(', ',
             if(coalesce(fact."end", '') = '', 'end', null),
             if(coalesce(value_type, 'NULL') = 'NULL' or (value_type = 'VARCHAR' and fact.val = '""'), 'val', null),
@@ -58,9 +61,9 @@ reasons as (
             when value_type not in ('BIGINT', 'UBIGINT', 'DOUBLE') then 'value '
                 || if(value_type = 'VARCHAR', '''' || (fact.val ->> '$') || '''', fact.val::varchar)
                 || ' is not a number'
-            when not isfinite(fact.val::double) then 'value ' || fact.val::varchar || ' is not finite'
+            when not isfinite(number) then 'value ' || fact.val::varchar || ' is not finite'
             -- more than any company's balance sheet by orders of magnitude: a typo or a scale error
-            when unit = 'USD' and abs(fact.val::double) >= 1e15
+            when unit = 'USD' and abs(number) >= 1e15
                 then 'value ' || fact.val::varchar || ' USD is implausible (USD 1 quadrillion or more)'
             when fact."start" is not null and period_start is null
                 then 'start ''' || fact."start" || ''' is not a date (YYYY-MM-DD)'
@@ -79,7 +82,7 @@ flattened as (
         unit,
         period_start,
         period_end,
-        if(reason is null, fact.val::double, null) as value,
+        if(reason is null, number, null) as value,
         fact.accn,
         try_cast(fact.fy as integer) as fy,
         fact.fp,
