@@ -40,7 +40,23 @@ def test_batches_hold_consecutive_companies_up_to_the_fact_budget():
     assert list(company_batches.batches(sizes, only={"0000000002", "0000000004"}, facts_per_batch=6)) == [
         company_batches.Batch(("0000000002", "0000000004"), whole_range=False)]
     assert company_batches.Batch(("0000000002", "0000000004"), False).predicate() == (
-        "cik between '0000000002' and '0000000004' and cik in ('0000000002', '0000000004')")
+        "(cik between '0000000002' and '0000000002' or cik between '0000000004' and '0000000004')")
+    assert company_batches.Batch(("0000000002", "0000000004"), True).predicate() == (
+        "cik between '0000000002' and '0000000004'")
+
+
+@pytest.mark.parametrize("ranges_at_most", [0, company_batches.RANGES_AT_MOST])
+def test_a_batch_of_scattered_companies_reads_exactly_their_rows(copy, ranges_at_most, monkeypatch):
+    """ORed ranges, or past RANGES_AT_MOST companies a range narrowed by a list: the same rows."""
+    monkeypatch.setattr(company_batches, "RANGES_AT_MOST", ranges_at_most)
+    ciks = [cik for (cik,) in copy.execute("select distinct cik from core.facts order by cik").fetchall()]
+    for picked in (ciks[::2], ciks[1::3], ciks[-1:]):
+        where = company_batches.Batch(tuple(picked), whole_range=False).predicate()
+        assert ("cik in (" in where) == (len(picked) > ranges_at_most)
+        read = copy.execute(f"select cik, count(*) from core.facts where {where} group by cik order by cik").fetchall()
+        assert read == copy.execute("select cik, count(*) from core.facts where cik in ? group by cik order by cik",
+                                    [picked]).fetchall()
+        assert [cik for cik, _ in read] == picked
 
 
 def test_only_the_changed_companies_are_rebuilt(copy):
