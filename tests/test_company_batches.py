@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import shutil
@@ -131,6 +132,20 @@ def test_checks_kept_company_by_company_judge_only_the_rebuilt_companies(copy):
     outcome = evaluate(copy, mart_unique, {NVDA})
     assert (outcome.failures, [row["cik"] for row in outcome.rows]) == (2, [NVDA, GOOGL])  # in CIK order
     assert outcome.rows[1] == {"cik": GOOGL, "fiscal_year": 2024, "fiscal_quarter": 2, "rows": 2}
+
+
+def test_the_unique_keys_check_finds_every_repeated_key_of_metric_values(copy):
+    """Recomputed in Python: every key of core.metric_values held by more than one row, with its count."""
+    copy.execute("insert into core.metric_values select * from core.metric_values where cik = ? and metric in "
+                 "('capex', 'fcf') and period_type = 'quarter' and fiscal_year = 2024", [GOOGL])
+    copy.execute("insert into core.metric_values select * from core.metric_values where cik = ? and metric = 'capex' "
+                 "and period_type = 'quarter' and fiscal_year = 2024 and fiscal_quarter = 1", [GOOGL])
+    keys = collections.Counter(copy.execute(
+        "select cik, metric, period_type, fiscal_year, fiscal_quarter from core.metric_values").fetchall())
+    expected = sorted((*key, count) for key, count in keys.items() if count > 1)
+    assert len(expected) == 8 and max(row[-1] for row in expected) == 4  # four quarters, two metrics; Q1 capex twice
+    check = next(check for check in CHECKS if check.label == "core/metric_values:unique_keys")
+    assert sorted(copy.execute(warehouse.sql_text(f"checks/{check.query}")).fetchall()) == expected
 
 
 def test_exports_read_a_table_built_company_by_company_in_its_order(copy):
