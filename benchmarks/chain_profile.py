@@ -3,7 +3,7 @@ each table of company_batches.CHAIN, written into the warehouse batch by batch, 
 that stores them, summed over the batches of one full build (two at a time: see company_batches), on a
 warehouse of N synthetic companies made by the nightly job of benchmarks/bulk_ingest.py.
 
-    .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1] [--rerun K]
+    .venv/bin/python benchmarks/chain_profile.py [--companies 600 | --snapshot] [--repeat 1] [--rerun K [K ...]]
         [--threads N] [--at-once N]
     .venv/bin/python benchmarks/chain_profile.py --companies 600 --operators 25
     .venv/bin/python benchmarks/chain_profile.py --companies 600 --facts-as-view
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import json
 import random
 import shutil
@@ -147,7 +148,9 @@ def main() -> None:
     parser.add_argument("--snapshot", action="store_true",
                         help="the snapshot's offline build instead of N synthetic companies")
     parser.add_argument("--repeat", type=int, default=1, help="builds to time, one after the other, each on a fresh copy")
-    parser.add_argument("--rerun", type=int, default=0, metavar="K", help="time a re-run of K companies instead")
+    parser.add_argument("--rerun", type=int, nargs="+", default=[0], metavar="K",
+                        help="time a re-run of K companies instead; several K: one of each in turn, on the same warehouse "
+                             "(a re-run of 1 against one of K: what any re-run's tables cost, and what each company adds)")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB's threads (default: one per core)")
     parser.add_argument("--at-once", type=int, default=0, help="batches built at once, at most DuckDB's threads (1: "
                         "one after the other, each on every thread; default: as the build does)")
@@ -168,23 +171,27 @@ def main() -> None:
             for seconds, step, operator, rows, detail in operators(work / "capexwatch.duckdb", args.operators):
                 print(f"| {seconds:.2f} | {step} | {operator} | {rows:,} | {detail[:160]} |")
             return
-        for _ in range(args.repeat):
+        last: dict[str, Seconds] = {}  # each kind of build's step seconds, its last build's
+        for _, rerun in itertools.product(range(args.repeat), args.rerun):  # alternately, against the machine's drift
             shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
             if args.facts_as_view:
                 facts_as_view(work / "profiled.duckdb", work / "facts_parquet")
             with ExitStack() as patches:
                 if args.at_once:
                     patches.enter_context(mock.patch.object(company_batches, "BATCHES_AT_ONCE", args.at_once))
-                spent, wall, cpu = profile(work / "profiled.duckdb", args.rerun, args.threads)
+                spent, wall, cpu = profile(work / "profiled.duckdb", rerun, args.threads)
             what = "the snapshot's 7 companies" if args.snapshot else f"{args.companies:,} companies"
-            build = f"a re-run of {args.rerun}" if args.rerun else "one full build"
+            build = f"a re-run of {rerun}" if rerun else "one full build"
             build += ", core.facts a view of the partitions" if args.facts_as_view else ""
             print(f"per-company tables of {what}, {build}: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
-    # two batches run at once, so a step's seconds are summed over both threads, and its share is of that sum
-    total = sum(spent.values())
-    print("| step | seconds, summed over the batches | share |\n|---|---|---|")
-    for step, seconds in sorted(spent.items(), key=lambda item: -item[1]):
-        print(f"| {step} | {seconds:.2f} | {seconds / total:.0%} |")
+            last[build] = spent
+    for build, spent in last.items():
+        # two batches run at once, so a step's seconds are summed over both threads, and its share is of that sum
+        total = sum(spent.values())
+        print(f"{build} (the last one timed):\n\n| step | seconds, summed over the batches | share |\n|---|---|---|")
+        for step, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+            print(f"| {step} | {seconds:.2f} | {seconds / total:.0%} |")
+        print()
 
 
 if __name__ == "__main__":
