@@ -60,7 +60,9 @@ def test_a_batch_of_scattered_companies_reads_exactly_their_rows(copy, ranges_at
         assert [cik for cik, _ in read] == picked
 
 
-def test_only_the_changed_companies_are_rebuilt(copy):
+@pytest.mark.parametrize("ranges_at_most", [0, company_batches.RANGES_AT_MOST])
+def test_only_the_changed_companies_are_rebuilt(copy, ranges_at_most, monkeypatch):
+    monkeypatch.setattr(company_batches, "RANGES_AT_MOST", ranges_at_most)  # both ways of naming a batch's companies
     # every company of the snapshot has filing documents, whose tables reload whole at each build, so
     # they are rebuilt each time: NVIDIA is made a companyfacts-only filer here
     for table in ("filings", "filing_facts", "reported_measures", "filing_warnings"):
@@ -107,9 +109,11 @@ def test_tables_built_by_batch_equal_one_statement_over_every_company(copy):
     assert copy.execute("select count(*) from core.unplaced_metric_facts").fetchone() == (14,)  # the check's 14
 
 
-def test_checks_kept_company_by_company_judge_only_the_rebuilt_companies(copy):
+@pytest.mark.parametrize("ranges_at_most", [0, company_batches.RANGES_AT_MOST])
+def test_checks_kept_company_by_company_judge_only_the_rebuilt_companies(copy, ranges_at_most, monkeypatch):
     """A re-run evaluates the checks that read per-company tables on the companies it rebuilt and keeps
     the others' failures from the last build: together, what one evaluation over everything finds."""
+    monkeypatch.setattr(company_batches, "RANGES_AT_MOST", ranges_at_most)  # both ways of naming the rebuilt companies
     kept = [check for check in CHECKS if check.company_tables]
     assert {check.label for check in kept} >= {"marts/quarterly:unique_keys", "core/base_metric_values:implausible_jumps"}
     mart_unique = next(check for check in kept if check.label == "marts/quarterly:unique_keys")
@@ -140,10 +144,13 @@ def test_the_unique_keys_check_finds_every_repeated_key_of_metric_values(copy):
                  "('capex', 'fcf') and period_type = 'quarter' and fiscal_year = 2024", [GOOGL])
     copy.execute("insert into core.metric_values select * from core.metric_values where cik = ? and metric = 'capex' "
                  "and period_type = 'quarter' and fiscal_year = 2024 and fiscal_quarter = 1", [GOOGL])
+    copy.execute("insert into core.metric_values select * from core.metric_values where cik = ? and metric = 'revenue' "
+                 "and period_type = 'fiscal_year' and fiscal_year = 2023", [GOOGL])  # a key with a null fiscal_quarter
     keys = collections.Counter(copy.execute(
         "select cik, metric, period_type, fiscal_year, fiscal_quarter from core.metric_values").fetchall())
     expected = sorted((*key, count) for key, count in keys.items() if count > 1)
-    assert len(expected) == 8 and max(row[-1] for row in expected) == 4  # four quarters, two metrics; Q1 capex twice
+    assert len(expected) == 9 and max(row[-1] for row in expected) == 4  # four quarters, two metrics; Q1 capex twice
+    assert (GOOGL, "revenue", "fiscal_year", 2023, None, 2) in expected
     check = next(check for check in CHECKS if check.label == "core/metric_values:unique_keys")
     assert sorted(copy.execute(warehouse.sql_text(f"checks/{check.query}")).fetchall()) == expected
 

@@ -7,6 +7,7 @@ from Microsoft's real feed."""
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import offline_resources
 from pipelines.defs.bulk_assets import bulk_companyfacts, bulk_submissions
+from pipelines.defs.checks import CHECKS, evaluate
 from pipelines.defs.warehouse_assets import warehouse_build
 from pipelines.lib import warehouse
 from pipelines.lib.settings import SNAPSHOT_DIR
@@ -114,27 +116,29 @@ def test_a_tie_between_currencies_goes_to_dollars_then_alphabetically():
 
 
 def test_history_keeps_the_later_fiscal_quarter_of_a_calendar_quarter():
-    # a 52/53-week filer whose fiscal quarters ending 2024-03-30 and 2024-06-29 both fall in 2024Q2 by their
-    # midpoints; an IFRS filer is left out
+    # 12-week fiscal quarters (as some retailers report): those ending 2024-02-18 and 2024-05-12 have their
+    # midpoints in 2024Q1 (about 7 January and 31 March); an IFRS filer is left out
     conn = warehouse.connect(Path(":memory:"))
     conn.execute("create table marts.ttm (cik varchar, ticker varchar, company varchar, calendar_quarter varchar, "
                  "fiscal_year integer, fiscal_quarter integer, period_end date, revenue double, capex double, "
                  "capex_intensity double, capex_yoy double, revenue_yoy double)")
     conn.execute("insert into marts.ttm values "
-                 "('0000000001', 'A', 'A Inc', '2024Q2', 2024, 2, date '2024-03-30', 100, 10, 0.1, null, null), "
-                 "('0000000001', 'A', 'A Inc', '2024Q2', 2024, 3, date '2024-06-29', 110, 12, 0.11, null, null), "
-                 "('0000000001', 'A', 'A Inc', '2024Q3', 2024, 4, date '2024-09-28', 120, 13, 0.11, null, null), "
-                 "('0000000002', 'B', 'B plc', '2024Q2', 2024, 2, date '2024-06-30', 50, 5, 0.1, null, null)")
+                 "('0000000001', 'A', 'A Inc', '2024Q1', 2024, 1, date '2024-02-18', 100, 10, 0.1, null, null), "
+                 "('0000000001', 'A', 'A Inc', '2024Q1', 2024, 2, date '2024-05-12', 110, 12, 0.11, null, null), "
+                 "('0000000001', 'A', 'A Inc', '2024Q2', 2024, 3, date '2024-08-04', 120, 13, 0.11, null, null), "
+                 "('0000000002', 'B', 'B plc', '2024Q1', 2024, 1, date '2024-03-31', 50, 5, 0.1, null, null)")
     conn.execute("create table marts.universe_latest as select * from (values "
                  "('0000000001', '7370', false, 'US GAAP, USD'), ('0000000002', '7370', false, 'IFRS, EUR')) "
                  "as t(cik, sic, hyperscaler, reporting)")
     warehouse.run_sql(conn, "marts/universe_history")
     assert conn.execute("select cik, calendar_quarter, fiscal_quarter, revenue from marts.universe_history").fetchall() \
-        == [("0000000001", "2024Q2", 3, 110.0), ("0000000001", "2024Q3", 4, 120.0)]
+        == [("0000000001", "2024Q1", 2, 110.0), ("0000000001", "2024Q2", 3, 120.0)]
 
 
 def test_history_is_each_dollar_filers_latest_ttm_per_calendar_quarter(market):
-    """Recomputed in Python from marts.ttm: per filer and calendar quarter, the row with the latest period end."""
+    """Recomputed in Python from marts.ttm: per filer and calendar quarter, the row with the latest period end,
+    for the filers in dollars only. (This archive has no calendar quarter with two fiscal quarters: the test
+    above plants one.)"""
     dollars = {cik for (cik,) in rows(market, "select cik from marts.universe_latest "
                                               "where reporting is null or reporting = 'US GAAP, USD'")}
     expected: dict[tuple[str, str], tuple] = {}
@@ -144,6 +148,16 @@ def test_history_is_each_dollar_filers_latest_ttm_per_calendar_quarter(market):
     history = rows(market, "select cik, calendar_quarter, period_end, capex from marts.universe_history")
     assert {(cik, quarter): (end, capex) for cik, quarter, end, capex in history} == expected
     assert len(history) == len(expected) > 100
+
+
+def test_a_filer_repeated_in_universe_latest_fails_its_check(market, tmp_path):
+    check = next(check for check in CHECKS if check.label == "marts/universe_latest:unique_keys")
+    shutil.copy(market / "capexwatch.duckdb", tmp_path / "copy.duckdb")
+    with duckdb.connect(str(tmp_path / "copy.duckdb")) as conn:
+        assert evaluate(conn, check).failures == 0
+        conn.execute("insert into marts.universe_latest select * from marts.universe_latest where cik = ?", [APPLE])
+        outcome = evaluate(conn, check)
+    assert (outcome.failures, outcome.rows) == (1, [{"cik": APPLE, "rows": 2}])
 
 
 def test_latest_ttm_equals_the_last_four_quarters(market):

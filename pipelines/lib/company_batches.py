@@ -55,17 +55,16 @@ class Batch:
         """The batch as a filter on cik: a range, which DuckDB prunes by its zone maps. Companies picked
         here and there (a re-run) are one range each: DuckDB checks ORed ranges inside the scan, where an
         IN list (or ORed equalities, which it makes one) is checked by a join after the scan has passed on
-        every row of the row groups holding those companies (24 of 2,400 companies: the scan 2-4x faster).
-        Past a few hundred ranges, checking each row against each costs more than the join (at 400, as much)."""
+        every row of the row groups holding those companies. Past a few hundred ranges, checking each row
+        against each costs more than the join (measured in the README, on a re-run's batch)."""
         assert all(_CIK.fullmatch(cik) for cik in self.ciks), self.ciks  # literals in SQL: digits only
         if not self.ciks:
             return "false"
-        bounds = f"cik between '{self.ciks[0]}' and '{self.ciks[-1]}'"
-        if self.whole_range:
-            return bounds
-        if len(self.ciks) <= RANGES_AT_MOST:
+        if not self.whole_range and len(self.ciks) <= RANGES_AT_MOST:
             return "(" + " or ".join(f"cik between '{cik}' and '{cik}'" for cik in self.ciks) + ")"
-        return f"{bounds} and cik in ({', '.join(repr(c) for c in self.ciks)})"
+        bounds = f"cik between '{self.ciks[0]}' and '{self.ciks[-1]}'"
+        listed = ", ".join(f"'{cik}'" for cik in self.ciks)
+        return bounds if self.whole_range else f"{bounds} and cik in ({listed})"
 
 
 def sort_order(table: str) -> str | None:
