@@ -50,6 +50,7 @@ CHECKS = [
     *(Check(f"marts/{mart}", "unique_keys", "mart_unique", params={"table": f"marts.{mart}"},
             company_tables=(f"marts.{mart}",))
       for mart in ("quarterly", "annual", "ttm")),
+    Check("marts/universe_latest", "unique_keys", "universe_unique"),
     Check("marts/quarterly", "staleness", "stale_companies", dg.AssetCheckSeverity.WARN),
     Check("staging/periodic_facts", "companyfacts_agree_with_documents", "companyfacts_vs_documents"),
     Check("core/conflicting_facts", "conflicting_duplicates", "conflicting_facts", dg.AssetCheckSeverity.WARN),
