@@ -186,7 +186,7 @@ def test_companies_and_status(refreshed):
     assert checks["core/metric_values:capex_non_negative"] == ["ERROR", "0", "passed"]
     assert checks["marts/quarterly:staleness"] == ["WARN", "7", "FAILED"]
     assert checks["core/metric_spans:unplaced_metric_facts"] == ["WARN", "14", "FAILED"]
-    assert sum(verdict[-1] == "passed" for verdict in checks.values()) == 12
+    assert sum(verdict[-1] == "passed" for verdict in checks.values()) == 13
     # freshness is worded by source, as the summary is: Amazon has no companyfacts offline but three
     # filing documents and a fiscal year to December 2025 (it used to read as "no offline data" alone)
     freshness = status.stdout.split("freshness")[1].split("\n\n")[0]
@@ -452,7 +452,7 @@ def test_tables_for_reading_and_files_for_programs(refreshed):
     assert summary["GOOGL"]["capex"] == 35_674_000_000 and summary["AMZN"]["companyfacts"] == "no offline data"
     assert "capex $35,674.0M  revenue $109,896.0M" in run(warehouse_dir, "summary", "--units", "M").stdout
     status = json.loads(run(warehouse_dir, "status", "--format", "json").stdout)
-    assert status["last_build"]["status"] == "published" and len(status["checks"]) == 14
+    assert status["last_build"]["status"] == "published" and len(status["checks"]) == 15
     assert {row["ticker"] for row in status["freshness"]} == {"AAPL", "AMZN", "GOOGL", "META", "MSFT", "NVDA", "ORCL"}
     assert run(warehouse_dir, "status", "--format", "csv").stdout.splitlines()[0] == "check,severity,failures,result"
     for statement, said in (("checkpoint", "CHECKPOINT writes the warehouse file"),

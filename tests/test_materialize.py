@@ -24,7 +24,7 @@ def test_materialize_all_assets_for_nvidia_and_pass_the_checks(tmp_path):
                            resources=resources, raise_on_error=False)
     assert build.success
     results = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in build.get_asset_check_evaluations()}
-    assert len(results) == 14
+    assert len(results) == 15
     assert {key for key, passed in results.items() if not passed} == {
         ("marts/quarterly", "staleness"), ("core/metric_spans", "unplaced_metric_facts")}
 
