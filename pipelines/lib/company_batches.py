@@ -63,8 +63,10 @@ class Batch:
         if not self.whole_range and len(self.ciks) <= RANGES_AT_MOST:
             return "(" + " or ".join(f"cik between '{cik}' and '{cik}'" for cik in self.ciks) + ")"
         bounds = f"cik between '{self.ciks[0]}' and '{self.ciks[-1]}'"
+        if self.whole_range:
+            return bounds
         listed = ", ".join(f"'{cik}'" for cik in self.ciks)
-        return bounds if self.whole_range else f"{bounds} and cik in ({listed})"
+        return f"{bounds} and cik in ({listed})"
 
 
 def sort_order(table: str) -> str | None:
