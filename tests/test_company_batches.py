@@ -18,7 +18,7 @@ from pipelines.lib import company_batches, query, warehouse
 
 from conftest import REFERENCE, reference_fingerprint
 
-GOOGL, NVDA = "0001652044", "0001045810"
+GOOGL, NVDA, AAPL = "0001652044", "0001045810", "0000320193"
 
 
 @pytest.fixture
@@ -60,6 +60,24 @@ def test_a_batch_of_scattered_companies_reads_exactly_their_rows(copy, ranges_at
         assert [cik for cik, _ in read] == picked
 
 
+def test_a_batch_of_scattered_companies_sees_exactly_their_rows_between_the_rowids_it_finds(copy):
+    """Narrowed to the rowids its companies' rows lie between (company_batches._narrowed), a batch's view
+    of an input holds all their rows and no other: after a load appended some anew, and for a company
+    the input has no row of (the view is then empty)."""
+    copy.execute("create temp table reloaded as select * from core.facts where cik = ?", [NVDA])
+    copy.execute("delete from core.facts where cik = ?", [NVDA])
+    copy.execute("insert into core.facts select * from reloaded")  # NVIDIA's rows now after Alphabet's
+    every = "select cik, count(*), sum(hash(tag, accn, value)) from {} where cik in ? group by cik order by cik"
+    for picked in ([AAPL, NVDA], [GOOGL, NVDA], [NVDA], ["0000000001"], [AAPL, "0000000001"]):
+        batch = company_batches.Batch(tuple(sorted(picked)), whole_range=False)
+        expected = copy.execute(every.format("core.facts"), [picked]).fetchall()
+        with company_batches.restricted(copy, batch, ("core.facts", "core.filing_facts")):
+            assert copy.execute(every.format("core.facts"), [picked]).fetchall() == expected
+            assert copy.execute("select count(distinct cik) from core.facts").fetchone() == (len(expected),)
+            where = copy.execute("select lower(sql) from duckdb_views() where view_name = 'facts'").fetchone()[0]
+        assert ("rowid between" in where) == bool(expected), where
+
+
 @pytest.mark.parametrize("ranges_at_most", [0, company_batches.RANGES_AT_MOST])
 def test_only_the_changed_companies_are_rebuilt(copy, ranges_at_most, monkeypatch):
     monkeypatch.setattr(company_batches, "RANGES_AT_MOST", ranges_at_most)  # both ways of naming a batch's companies
@@ -84,6 +102,46 @@ def test_only_the_changed_companies_are_rebuilt(copy, ranges_at_most, monkeypatc
     assert copy.execute("select count(*) from core.metric_values where cik = ? and value = -1", [NVDA]).fetchone() == (0,)
     copy.execute("update core.metric_values set value = -1 where cik = ? and metric = 'revenue'", [NVDA])
     assert reference_fingerprint(copy) == incremental  # what changed for GOOGL is what a full build makes of it
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_checkpoint_during_a_re_run_moves_no_row_it_reads(copy, monkeypatch, held):
+    """A re-run's batch reads its companies' inputs between the rowids where it found their rows
+    (company_batches._narrowed). A checkpoint that reclaims deleted rows moves rows to other rowids: the
+    build holds that off while its batches run, so a checkpoint in the middle of one (here as its chain
+    starts, in a build that reclaims) changes nothing. Without the hold, the same build reads other rows."""
+    if not held:
+        monkeypatch.setattr(company_batches, "_rowids_held", lambda conn: contextlib.nullcontext())
+    home = copy.execute("select current_database()").fetchone()[0]
+    copy.execute("set max_vacuum_tasks = 0")  # a re-run's load: NVIDIA's and Apple's facts deleted, appended anew
+    copy.execute("create temp table reloaded as select * from core.facts where cik in ?", [[NVDA, AAPL]])
+    copy.execute("delete from core.facts where cik in ?", [[NVDA, AAPL]])
+    copy.execute("insert into core.facts select * from reloaded")
+    copy.execute("reset max_vacuum_tasks")  # a build that reclaims deleted rows at its checkpoints
+    googl_rows = "select min(rowid), count(*) from core.facts where cik = ?"
+    assert copy.execute(googl_rows, [GOOGL]).fetchone() == (51_482, 20_324)  # behind NVIDIA's and Apple's old rows
+    run_sql = warehouse.run_sql
+
+    def checkpoint_first(conn, name, *args, **kwargs):
+        if name == company_batches.CHAIN[0]:
+            conn.execute(f"checkpoint {warehouse.quoted(home)}")
+        return run_sql(conn, name, *args, **kwargs)
+
+    monkeypatch.setattr(warehouse, "run_sql", checkpoint_first)
+    only = company_batches.to_rebuild(copy, {NVDA})
+    assert company_batches.build(copy, only) == 7  # every company has filing documents: one batch of all seven
+    assert copy.execute("select current_setting('max_vacuum_tasks')").fetchone() == (100,)  # given back
+    capex_2025 = copy.execute("select capex from core.metrics_wide where cik = ? and period_type = 'fiscal_year' "
+                              "and fiscal_year = 2025", [GOOGL]).fetchone()
+    if held:
+        assert capex_2025 == (91_447_000_000,)
+        assert reference_fingerprint(copy) == REFERENCE
+        copy.execute("checkpoint")
+        assert copy.execute(googl_rows, [GOOGL]).fetchone() == (0, 20_324)  # the next checkpoint reclaims them
+    else:
+        assert copy.execute(googl_rows, [GOOGL]).fetchone() == (0, 20_324)  # moved in the middle of the batch
+        assert capex_2025 != (91_447_000_000,)  # Alphabet's facts were not where the batch read them
+        assert reference_fingerprint(copy) != REFERENCE
 
 
 def test_a_removed_company_loses_its_rows(copy):
