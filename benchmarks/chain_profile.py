@@ -60,6 +60,10 @@ def timed(spent: Seconds, label, function):
     return wrapper
 
 
+COPIED = "of which a re-run's rows copied from its memory into the warehouse"
+DELETED = "the rows a re-run replaces, deleted"
+
+
 def checkpoint(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("checkpoint")
 
@@ -82,6 +86,12 @@ def profile(database: Path, rerun: int = 0, threads: int | None = None) -> tuple
             patches.enter_context(mock.patch.object(
                 company_batches, "_build_table",
                 timed(spent, lambda conn, home, batch, name, *rest: name, company_batches._build_table)))
+        if hasattr(company_batches, "_copy_into"):  # a re-run's: part of each step's time, told apart after the table
+            patches.enter_context(mock.patch.object(
+                company_batches, "_copy_into", timed(spent, lambda *args: COPIED, company_batches._copy_into)))
+        if hasattr(company_batches, "_delete"):
+            patches.enter_context(mock.patch.object(
+                company_batches, "_delete", timed(spent, lambda *args: DELETED, company_batches._delete)))
         ciks = [cik for cik, _ in company_batches.companies(conn)]
         only = set(random.Random(7).sample(ciks, rerun)) if rerun else None
         if only:
@@ -200,10 +210,13 @@ def main() -> None:
             last[build] = spent
     for build, spent in last.items():
         # two batches run at once, so a step's seconds are summed over both threads, and its share is of that sum
+        copied = spent.pop(COPIED, None)  # counted in each step's seconds already
         total = sum(spent.values())
         print(f"{build} (the last one timed):\n\n| step | seconds, summed over the batches | share |\n|---|---|---|")
         for step, seconds in sorted(spent.items(), key=lambda item: -item[1]):
             print(f"| {step} | {seconds:.2f} | {seconds / total:.0%} |")
+        if copied is not None:
+            print(f"\n{COPIED}, over every step: {copied:.2f} s ({copied / total:.0%})")
         print()
 
 

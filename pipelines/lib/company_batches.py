@@ -289,6 +289,11 @@ def _narrowed(conn: duckdb.DuckDBPyConnection, table: str, batch: Batch) -> str:
     return "false" if first is None else f"{where} and rowid between {first} and {last}"
 
 
+def _copy_into(conn: duckdb.DuckDBPyConnection, target: str, source: str) -> None:
+    """A re-run batch's rows of a table, built in its memory, appended to the warehouse's."""
+    conn.execute(f"insert into {target} by name select * from {source}")
+
+
 def _delete(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     for name in CHAIN[1:]:
         conn.execute(f"delete from {warehouse.relation_name(name)} where {batch.predicate()}")
@@ -315,7 +320,7 @@ def _build_table(conn: duckdb.DuckDBPyConnection, home: str, batch: Batch, name:
     if not batch.whole_range:
         for text in statements:
             conn.execute(text)
-        conn.execute(f"insert into {target} by name select * from {alias}.{table}")
+        _copy_into(conn, target, f"{alias}.{table}")
         return
     into = f"create or replace table {target} as " if replace_table else f"insert into {target} by name "
     for text in statements:
