@@ -17,21 +17,25 @@ With --operators N it prints instead the N costliest operators (by the timings o
 EXPLAIN ANALYZE shows them) of the steps, each run once over the whole warehouse in build order: which
 join, aggregate or scan of which step to look at.
 
-To compare with an earlier build, check out its pipelines/lib/company_batches.py (and sql/) and run
-this script as it is: the build and the checkpoint are then timed whole.
+To compare with an earlier version of pipelines/lib/company_batches.py, --against FILE times each
+build with that version too, alternately, on the same warehouse (an older file without _build_table is
+timed whole, the build and the checkpoint). For an earlier sql/, check it out and run the script.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import itertools
 import json
 import random
 import shutil
+import sys
 import tempfile
 import threading
 import time
+import types
 from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
@@ -159,6 +163,15 @@ def operators(database: Path, top: int) -> list[tuple[float, str, str, int, str]
     return sorted(found, key=lambda row: -row[0])[:top]
 
 
+def other_version(path: Path) -> types.ModuleType:
+    """company_batches as path has it, beside this tree's."""
+    spec = importlib.util.spec_from_file_location(f"company_batches_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def snapshot_warehouse(work: Path) -> None:
     """The offline default build: the snapshot's seven companies, every one with filing documents."""
     sec = SecResource(mode="offline", warehouse_dir=str(work))
@@ -177,6 +190,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="DuckDB's threads (default: one per core)")
     parser.add_argument("--at-once", type=int, default=0, help="batches built at once, at most DuckDB's threads (1: "
                         "one after the other, each on every thread; default: as the build does)")
+    parser.add_argument("--against", type=Path, metavar="FILE",
+                        help="another version of company_batches.py (git show REV:pipelines/lib/company_batches.py > "
+                             "FILE), each build timed with it too, alternately, on the same warehouse")
     parser.add_argument("--facts-as-view", action="store_true",
                         help="core.facts a view of the Parquet partitions instead of the loaded table")
     parser.add_argument("--operators", type=int, default=0, metavar="N",
@@ -195,16 +211,19 @@ def main() -> None:
                 print(f"| {seconds:.2f} | {step} | {operator} | {rows:,} | {detail[:160]} |")
             return
         last: dict[str, Seconds] = {}  # each kind of build's step seconds, its last build's
-        for _, rerun in itertools.product(range(args.repeat), args.rerun):  # alternately, against the machine's drift
+        versions = {"": company_batches, **({f", with {args.against}": other_version(args.against)} if args.against else {})}
+        # alternately, against the machine's drift
+        for _, rerun, version in itertools.product(range(args.repeat), args.rerun, versions):
             shutil.copy(work / "capexwatch.duckdb", work / "profiled.duckdb")
             if args.facts_as_view:
                 facts_as_view(work / "profiled.duckdb", work / "facts_parquet")
             with ExitStack() as patches:
+                patches.enter_context(mock.patch.dict(globals(), company_batches=versions[version]))
                 if args.at_once:
                     patches.enter_context(mock.patch.object(company_batches, "BATCHES_AT_ONCE", args.at_once))
                 spent, wall, cpu = profile(work / "profiled.duckdb", rerun, args.threads)
             what = "the snapshot's 7 companies" if args.snapshot else f"{args.companies:,} companies"
-            build = f"a re-run of {rerun}" if rerun else "one full build"
+            build = (f"a re-run of {rerun}" if rerun else "one full build") + version
             build += ", core.facts a view of the partitions" if args.facts_as_view else ""
             print(f"per-company tables of {what}, {build}: {wall:.2f} s, CPU {cpu:.2f} core-s\n")
             last[build] = spent
