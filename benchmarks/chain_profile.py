@@ -198,6 +198,8 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=0, metavar="N",
                         help="print the N costliest operators of DuckDB's profile of each step instead")
     args = parser.parse_args()
+    if args.facts_as_view and any(args.rerun):
+        parser.error("--facts-as-view times full builds only: a re-run reloads its companies' facts into core.facts")
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         if args.snapshot:

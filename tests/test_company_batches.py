@@ -60,22 +60,56 @@ def test_a_batch_of_scattered_companies_reads_exactly_their_rows(copy, ranges_at
         assert [cik for cik, _ in read] == picked
 
 
+def reload(conn: duckdb.DuckDBPyConnection, *ciks: str) -> None:
+    """The companies' facts deleted and appended anew, one company after the other in that order, as a
+    re-run's load leaves them (the deleted rows not reclaimed while max_vacuum_tasks is 0)."""
+    conn.execute("create temp table reloaded as select * from core.facts where cik in ?", [list(ciks)])
+    conn.execute("delete from core.facts where cik in ?", [list(ciks)])
+    for cik in ciks:
+        conn.execute("insert into core.facts select * from reloaded where cik = ?", [cik])
+    conn.execute("drop table reloaded")
+
+
 def test_a_batch_of_scattered_companies_sees_exactly_their_rows_between_the_rowids_it_finds(copy):
     """Narrowed to the rowids its companies' rows lie between (company_batches._narrowed), a batch's view
     of an input holds all their rows and no other: after a load appended some anew, and for a company
     the input has no row of (the view is then empty)."""
-    copy.execute("create temp table reloaded as select * from core.facts where cik = ?", [NVDA])
-    copy.execute("delete from core.facts where cik = ?", [NVDA])
-    copy.execute("insert into core.facts select * from reloaded")  # NVIDIA's rows now after Alphabet's
+    reload(copy, AAPL, GOOGL, NVDA)
     every = "select cik, count(*), sum(hash(tag, accn, value)) from {} where cik in ? group by cik order by cik"
-    for picked in ([AAPL, NVDA], [GOOGL, NVDA], [NVDA], ["0000000001"], [AAPL, "0000000001"]):
+    # in rowid order Apple's rows, Alphabet's, then NVIDIA's: spans that touch are one
+    for picked, spans in (([AAPL, NVDA], 2), ([GOOGL, NVDA], 1), ([AAPL, GOOGL, NVDA], 1), ([AAPL, GOOGL], 1),
+                          ([NVDA], 1), (["0000000001"], 0), ([AAPL, "0000000001"], 1)):
         batch = company_batches.Batch(tuple(sorted(picked)), whole_range=False)
         expected = copy.execute(every.format("core.facts"), [picked]).fetchall()
-        with company_batches.restricted(copy, batch, ("core.facts", "core.filing_facts")):
+        with company_batches._rowids_held(copy), \
+                company_batches.restricted(copy, batch, ("core.facts", "core.filing_facts"), narrowed=True):
             assert copy.execute(every.format("core.facts"), [picked]).fetchall() == expected
             assert copy.execute("select count(distinct cik) from core.facts").fetchone() == (len(expected),)
             where = copy.execute("select lower(sql) from duckdb_views() where view_name = 'facts'").fetchone()[0]
-        assert ("rowid between" in where) == bool(expected), where
+        assert where.count("rowid between") == spans, where
+        assert where.endswith("where false;") == (not expected), where
+    with company_batches.restricted(copy, batch, ("core.facts",), narrowed=True):  # rowids may move: the filter alone
+        assert "rowid" not in copy.execute("select lower(sql) from duckdb_views() where view_name = 'facts'").fetchone()[0]
+
+
+def test_the_batches_built_side_by_side_hold_rowids_still_and_give_the_setting_back(copy, monkeypatch):
+    """max_vacuum_tasks is the database's setting: the build holds it at 0 once, around every batch, two of
+    them at once on their own connections, and restores it after."""
+    copy.execute("set threads = 2")
+    seen = []
+    run_sql = warehouse.run_sql
+
+    def noting(conn, name, *args, **kwargs):
+        if name == company_batches.CHAIN[0]:  # as each batch starts (and once more for the whole view, after)
+            seen.append(conn.execute("select current_database(), current_setting('max_vacuum_tasks')").fetchone())
+        return run_sql(conn, name, *args, **kwargs)
+
+    monkeypatch.setattr(warehouse, "run_sql", noting)
+    company_batches.build(copy, company_batches.to_rebuild(copy, {NVDA}), facts_per_batch=30_000)
+    assert {database for database, _ in seen} == {"batch_0", "batch_1", "copy"}, seen
+    assert [held for database, held in seen if database != "copy"] == [0] * (len(seen) - 1), seen
+    assert copy.execute("select current_setting('max_vacuum_tasks')").fetchone() == (100,)
+    assert reference_fingerprint(copy) == REFERENCE
 
 
 @pytest.mark.parametrize("ranges_at_most", [0, company_batches.RANGES_AT_MOST])
@@ -109,22 +143,25 @@ def test_a_checkpoint_during_a_re_run_moves_no_row_it_reads(copy, monkeypatch, h
     """A re-run's batch reads its companies' inputs between the rowids where it found their rows
     (company_batches._narrowed). A checkpoint that reclaims deleted rows moves rows to other rowids: the
     build holds that off while its batches run, so a checkpoint in the middle of one (here as its chain
-    starts, in a build that reclaims) changes nothing. Without the hold, the same build reads other rows."""
-    if not held:
-        monkeypatch.setattr(company_batches, "_rowids_held", lambda conn: contextlib.nullcontext())
+    starts, in a build that reclaims) changes nothing. With the hold let go there, the batch reads other rows."""
     home = copy.execute("select current_database()").fetchone()[0]
-    copy.execute("set max_vacuum_tasks = 0")  # a re-run's load: NVIDIA's and Apple's facts deleted, appended anew
-    copy.execute("create temp table reloaded as select * from core.facts where cik in ?", [[NVDA, AAPL]])
-    copy.execute("delete from core.facts where cik in ?", [[NVDA, AAPL]])
-    copy.execute("insert into core.facts select * from reloaded")
+    reload(copy, NVDA, AAPL, GOOGL)
+    copy.execute("checkpoint")  # reclaimed: NVIDIA's rows, Apple's, then Alphabet's
+    copy.execute("set max_vacuum_tasks = 0")
+    reload(copy, NVDA, AAPL)  # a re-run's load: Alphabet's rows now follow NVIDIA's and Apple's deleted ones
     copy.execute("reset max_vacuum_tasks")  # a build that reclaims deleted rows at its checkpoints
     googl_rows = "select min(rowid), count(*) from core.facts where cik = ?"
-    assert copy.execute(googl_rows, [GOOGL]).fetchone() == (51_482, 20_324)  # behind NVIDIA's and Apple's old rows
+    stored, _ = copy.execute(googl_rows, [GOOGL]).fetchone()
+    moved: list[bool] = []  # whether the checkpoint in the middle of the batch moved Alphabet's rows
     run_sql = warehouse.run_sql
 
     def checkpoint_first(conn, name, *args, **kwargs):
         if name == company_batches.CHAIN[0]:
+            if not held:
+                conn.execute("reset max_vacuum_tasks")
             conn.execute(f"checkpoint {warehouse.quoted(home)}")
+            moved.append(conn.execute(googl_rows.replace("core.facts", f"{warehouse.quoted(home)}.core.facts"),
+                                      [GOOGL]).fetchone()[0] != stored)
         return run_sql(conn, name, *args, **kwargs)
 
     monkeypatch.setattr(warehouse, "run_sql", checkpoint_first)
@@ -133,13 +170,13 @@ def test_a_checkpoint_during_a_re_run_moves_no_row_it_reads(copy, monkeypatch, h
     assert copy.execute("select current_setting('max_vacuum_tasks')").fetchone() == (100,)  # given back
     capex_2025 = copy.execute("select capex from core.metrics_wide where cik = ? and period_type = 'fiscal_year' "
                               "and fiscal_year = 2025", [GOOGL]).fetchone()
+    assert moved[0] == (not held)  # moved[1]: the checkpoint before the view over every company, held no more
+    copy.execute("checkpoint")
+    assert copy.execute(googl_rows, [GOOGL]).fetchone()[0] < stored  # the build let go: a checkpoint moves them
     if held:
         assert capex_2025 == (91_447_000_000,)
         assert reference_fingerprint(copy) == REFERENCE
-        copy.execute("checkpoint")
-        assert copy.execute(googl_rows, [GOOGL]).fetchone() == (0, 20_324)  # the next checkpoint reclaims them
     else:
-        assert copy.execute(googl_rows, [GOOGL]).fetchone() == (0, 20_324)  # moved in the middle of the batch
         assert capex_2025 != (91_447_000_000,)  # Alphabet's facts were not where the batch read them
         assert reference_fingerprint(copy) != REFERENCE
 

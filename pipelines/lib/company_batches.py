@@ -158,10 +158,11 @@ def build(conn: duckdb.DuckDBPyConnection, only: set[str] | None = None,
 
 @contextmanager
 def _rowids_held(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """No checkpoint reclaims deleted rows during the block: that is what moves rows to other rowids, which
-    a batch of scattered companies reads its inputs between (see _narrowed). A build that reclaims them
-    (see publish._defer_compaction) does so at its next checkpoint. The build holds them over all its
-    batches: each batch's own hold, two at once, would give the setting back while the other runs."""
+    """No checkpoint reclaims deleted rows during the block: a checkpoint that merges row groups moves rows
+    to other rowids, which a batch of scattered companies reads its inputs between (see _narrowed); an
+    update that rewrites a row (of a list or map column) does too, and nothing updates a batch's inputs
+    during a build. A build that reclaims deleted rows (see publish._defer_compaction) does so at its
+    final checkpoint. The setting is the database's: held once around all the batches, two at a time."""
     held = conn.execute("select current_setting('max_vacuum_tasks')").fetchone()[0]
     conn.execute("set max_vacuum_tasks = 0")
     try:
@@ -246,7 +247,7 @@ def _build_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, only: set[str] |
     """Every chain table's rows of one batch, in the database conn is using, seen through alias."""
     if only is not None:
         _delete(conn, batch)  # the rows the batch replaces
-    with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS, alias) as home:
+    with restricted(conn, batch, COMPANY_INPUTS, SHARED_INPUTS, alias, narrowed=True) as home:
         warehouse.run_sql(conn, CHAIN[0])
         for name in CHAIN[1:]:
             _build_table(conn, home, batch, name, replace_tables, alias)
@@ -254,39 +255,51 @@ def _build_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, only: set[str] |
 
 @contextmanager
 def restricted(conn: duckdb.DuckDBPyConnection, batch: Batch, company_tables: Iterable[str],
-               shared_tables: Iterable[str] = (), alias: str = "batch") -> Iterator[str]:
+               shared_tables: Iterable[str] = (), alias: str = "batch", narrowed: bool = False) -> Iterator[str]:
     """conn, for the block, in an in-memory database named alias, where each of company_tables is a view
     of the warehouse's rows of the batch's companies under the same name (shared_tables: all rows), so
-    that SQL written for the warehouse runs on those companies only. Yields the warehouse's name."""
+    that SQL written for the warehouse runs on those companies only. Yields the warehouse's name.
+    narrowed: each view reads only the rowids where the batch's rows lay as the block began (see
+    _narrowed): for a caller that holds rowids still (_rowids_held) and writes none of those tables."""
     home = conn.execute("select current_database()").fetchone()[0]
     conn.execute(f"attach ':memory:' as {alias}")
     try:
-        with _rowids_held(conn):
-            for schema in warehouse.SCHEMAS:
-                conn.execute(f"create schema {alias}.{schema}")
-            for table in company_tables:
-                source = f"{warehouse.quoted(home)}.{table}"
-                conn.execute(f"create view {alias}.{table} as select * from {source} where {_narrowed(conn, source, batch)}")
-            for table in shared_tables:
-                conn.execute(f"create view {alias}.{table} as select * from {warehouse.quoted(home)}.{table}")
-            conn.execute(f"use {alias}")
-            yield home
+        for schema in warehouse.SCHEMAS:
+            conn.execute(f"create schema {alias}.{schema}")
+        for table in company_tables:
+            source = f"{warehouse.quoted(home)}.{table}"
+            where = _narrowed(conn, source, batch) if narrowed else batch.predicate()
+            conn.execute(f"create view {alias}.{table} as select * from {source} where {where}")
+        for table in shared_tables:
+            conn.execute(f"create view {alias}.{table} as select * from {warehouse.quoted(home)}.{table}")
+        conn.execute(f"use {alias}")
+        yield home
     finally:
         conn.execute(f"use {warehouse.quoted(home)}")
         conn.execute(f"detach {alias}")
 
 
 def _narrowed(conn: duckdb.DuckDBPyConnection, table: str, batch: Batch) -> str:
-    """The batch's filter on table. Companies picked here and there (a re-run) share their row groups with
-    others, and their old rows, deleted by the load but not yet reclaimed, still widen those row groups'
-    zone maps: each scan passed over every row of all of them, a third of a 1 % re-run's per-company
-    tables (README). The load appended their new rows together at the table's end, so the rowids
-    they lie between, found once, let every scan skip the rest. Sound while rowids stay put (_rowids_held)."""
+    """The batch's filter on table, and the rowids its companies' rows lie between. Companies picked here
+    and there (a re-run) share their row groups with others, and their old rows, deleted by the load but
+    not yet reclaimed, still widen those row groups' zone maps: each scan passed over every row of all
+    of them (README). The load appends the changed companies' new rows together at the table's end, so
+    their rowid spans, merged where they touch, are few (one for them, one for each company whose rows
+    were not reloaded), and let every scan skip the rest. Where rowids may move, the filter alone."""
     where = batch.predicate()
-    if batch.whole_range:
+    if batch.whole_range or conn.execute("select current_setting('max_vacuum_tasks')").fetchone()[0] != 0:
         return where
-    first, last = conn.execute(f"select min(rowid), max(rowid) from {table} where {where}").fetchone()
-    return "false" if first is None else f"{where} and rowid between {first} and {last}"
+    spans: list[list[int]] = []
+    for first, last in conn.execute(f"select min(rowid), max(rowid) from {table} where {where} group by cik order by 1").fetchall():
+        if spans and first <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], last)
+        else:
+            spans.append([first, last])
+    if not spans:
+        return "false"
+    if len(spans) > RANGES_AT_MOST:  # checking each row against each would cost more than it skips
+        spans = [[spans[0][0], max(last for _, last in spans)]]
+    return f"{where} and (" + " or ".join(f"rowid between {first} and {last}" for first, last in spans) + ")"
 
 
 def _copy_into(conn: duckdb.DuckDBPyConnection, target: str, source: str) -> None:
