@@ -298,7 +298,7 @@ def _narrowed(conn: duckdb.DuckDBPyConnection, table: str, batch: Batch) -> str:
     if not spans:
         return "false"
     if len(spans) > RANGES_AT_MOST:  # checking each row against each would cost more than it skips
-        spans = [[spans[0][0], max(last for _, last in spans)]]
+        spans = [[spans[0][0], spans[-1][1]]]  # merged spans are disjoint and in order: the last ends last
     return f"{where} and (" + " or ".join(f"rowid between {first} and {last}" for first, last in spans) + ")"
 
 
