@@ -5,8 +5,9 @@ companies made like benchmarks/bulk_ingest.py's.
     .venv/bin/python benchmarks/ingest_profile.py [--companies 200]
 
 The worker's steps run in this process, one DuckDB thread as in the pool, each company through every
-step in turn (the machine's swings then fall on every step alike): DuckDB's typed flattening with
-nothing written, the flattening written as the company's Parquet file, the counts read back from that
+step in turn (the machine's swings then fall on every step alike): DuckDB's JSON reader alone (the
+flattening's SQL stopped after its first CTE), the facts unnested but not typed (stopped after the
+unnesting), DuckDB's typed flattening with nothing written, the flattening written as the company's Parquet file, the counts read back from that
 file, and the whole of bulk.ingest_entry (the three, the partition's record and the store). The load
 runs sql/core/facts__from_parquet.sql over every partition, with the build's settings, into a new
 warehouse file (then checkpointed) and into a database in memory (DuckDB keeps its rows there
@@ -40,7 +41,15 @@ def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], Par
     with zipfile.ZipFile(archive) as bundle:
         entries = [info for info in bundle.infolist() if bulk._ENTRY.search(info.filename)]
     scratch = work / "scratch.parquet"
+    for cte in ("documents", "facts"):
+        conn.execute(_cut_after(cte))
     steps = {
+        "DuckDB's JSON reader alone: each document read into its nested types": lambda info: conn.execute(
+            "select count(*), count(cik), count(facts) from companyfacts_documents(?, ?)",
+            [f"zip://{info.filename}", info.file_size]).fetchall(),
+        "unnested to one row per fact, not typed": lambda info: conn.execute(
+            "select count(*), count(columns(*)) from companyfacts_facts(?, ?)",
+            [f"zip://{info.filename}", info.file_size]).fetchall(),
         "typed flattening, nothing written": lambda info: flatten_entry(str(archive), info),
         "flattening written to Parquet": lambda info: companyfacts._write_parquet(
             conn, "companyfacts_rows(?, ?)", [f"zip://{info.filename}", info.file_size], scratch),
@@ -55,6 +64,15 @@ def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], Par
             run(info)
             spent[step].append(cpu() - started)
     return spent, store
+
+
+def _cut_after(cte: str) -> str:
+    """The flattening's macro stopped after one of its CTEs (companyfacts_<cte>): what the steps before
+    the typing cost, from the same SQL."""
+    sql = warehouse.sql_text("staging/companyfacts_rows")
+    macro, end = "create or replace temp macro companyfacts_rows(", "select * from flattened;"
+    assert macro in sql and end in sql, "staging/companyfacts_rows.sql changed shape: update _cut_after"
+    return sql[:sql.index(end)].replace(macro, f"create or replace temp macro companyfacts_{cte}(") + f"select * from {cte}"
 
 
 def load(store: PartitionStore, database: str, scratch: Path) -> float:
