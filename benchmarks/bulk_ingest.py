@@ -295,9 +295,9 @@ def report(runs: list[dict], workers: int) -> None:
         lambda r: f"{2 * r['raw']:,.1f} s, {2 * r['raw'] * os.cpu_count():,.0f} core-s; "
                   f"{cpu(r) / (2 * r['raw'] * os.cpu_count()):.0%}")
     row("the CPU used end to end, stage by stage, in core-seconds and as a share of that budget: the typed "
-        "flattening alone (measured beside the raw limit) / the rest of the partitions stage (the Parquet files, "
-        "the counts read back, the records) / the load / the tables / the rest of the job (Dagster, metadata, "
-        "checks, publication)", lambda r: cpu_account(r, 2 * r["raw"] * os.cpu_count()))
+        "flattening alone (measured beside the raw limit) / the rest of the partitions stage (the workers' CPU "
+        "less that: the Parquet files, the counts read back, the records) / the load / the tables / the rest of "
+        "the job (Dagster, metadata, checks, publication)", lambda r: cpu_account(r, 2 * r["raw"] * os.cpu_count()))
     row("end-to-end time against the first column (companies x4, x16)",
         lambda r: f"{r['full']['seconds'] / first['full']['seconds']:.1f}x")
     row("re-run, 1 % of companies changed, end to end",

@@ -7,8 +7,9 @@ companies made like benchmarks/bulk_ingest.py's.
 The worker's steps run in this process, one DuckDB thread as in the pool, each company through every
 step in turn (the machine's swings then fall on every step alike): DuckDB's JSON reader alone (the
 flattening's SQL stopped after its first CTE), the facts unnested but not typed (stopped after the
-unnesting), DuckDB's typed flattening with nothing written, the flattening written as the company's Parquet file, the counts read back from that
-file, and the whole of bulk.ingest_entry (the three, the partition's record and the store). The load
+unnesting), DuckDB's typed flattening with nothing written, the flattening written as the company's
+Parquet file, the counts read back from that file, and the whole of bulk.ingest_entry (the flattening
+written, the counts, the partition's record and the store). The load
 runs sql/core/facts__from_parquet.sql over every partition, with the build's settings, into a new
 warehouse file (then checkpointed) and into a database in memory (DuckDB keeps its rows there
 uncompressed): the difference is what compressing and writing the rows to the file costs.

@@ -56,7 +56,7 @@ class Batch:
         here and there (a re-run) are one range each: DuckDB checks ORed ranges inside the scan, where an
         IN list (or ORed equalities, which it makes one) is checked by a join after the scan has passed on
         every row of the row groups holding those companies. Past a few hundred ranges, checking each row
-        against each costs more than the join (measured in the README, on a re-run's batch)."""
+        against each costs more than the join (measured in benchmarks/README.md, on a re-run's batch)."""
         assert all(_CIK.fullmatch(cik) for cik in self.ciks), self.ciks  # literals in SQL: digits only
         if not self.ciks:
             return "false"
@@ -283,9 +283,10 @@ def _narrowed(conn: duckdb.DuckDBPyConnection, table: str, batch: Batch) -> str:
     """The batch's filter on table, and the rowids its companies' rows lie between. Companies picked here
     and there (a re-run) share their row groups with others, and their old rows, deleted by the load but
     not yet reclaimed, still widen those row groups' zone maps: each scan passed over every row of all
-    of them (README). The load appends the changed companies' new rows together at the table's end, so
-    their rowid spans, merged where they touch, are few (one for them, one for each company whose rows
-    were not reloaded), and let every scan skip the rest. Where rowids may move, the filter alone."""
+    of them (benchmarks/README.md). The load appends the changed companies' new rows together at the
+    table's end, so their rowid spans, merged where they touch, are few (one for them, one for each
+    company whose rows were not reloaded), and let every scan skip the rest. Where rowids may move, the
+    filter alone."""
     where = batch.predicate()
     if batch.whole_range or conn.execute("select current_setting('max_vacuum_tasks')").fetchone()[0] != 0:
         return where
