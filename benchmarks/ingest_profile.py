@@ -2,7 +2,7 @@
 its rows stored compressed (as the warehouse file keeps them) or not, on an archive of N synthetic
 companies made like benchmarks/bulk_ingest.py's.
 
-    .venv/bin/python benchmarks/ingest_profile.py [--companies 200]
+    .venv/bin/python benchmarks/ingest_profile.py [--companies 200] [--writer-settings]
 
 The worker's steps run in this process, one DuckDB thread as in the pool, each company through every
 step in turn (the machine's swings then fall on every step alike): DuckDB's JSON reader alone (the
@@ -13,6 +13,9 @@ written, the counts, the partition's record and the store). The load
 runs sql/core/facts__from_parquet.sql over every partition, with the build's settings, into a new
 warehouse file (then checkpointed) and into a database in memory (DuckDB keeps its rows there
 uncompressed): the difference is what compressing and writing the rows to the file costs.
+
+With --writer-settings it compares, instead, the partitions written with other Parquet settings
+(compression, encodings): the worker's writing and counting, and the load of what they wrote.
 """
 
 from __future__ import annotations
@@ -35,12 +38,16 @@ def cpu() -> float:
     return cpu_seconds(resource.RUSAGE_SELF)
 
 
+def company_entries(archive: Path) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(archive) as bundle:
+        return [info for info in bundle.infolist() if bulk._ENTRY.search(info.filename)]
+
+
 def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], PartitionStore]:
     """Each step's CPU seconds for every company of archive; the partitions, written by ingest_entry."""
     store = PartitionStore(str(work / "partitions"))
     conn = bulk.archive_reader(str(archive))
-    with zipfile.ZipFile(archive) as bundle:
-        entries = [info for info in bundle.infolist() if bulk._ENTRY.search(info.filename)]
+    entries = company_entries(archive)
     scratch = work / "scratch.parquet"
     for cte in ("documents", "facts"):
         conn.execute(_cut_after(cte))
@@ -65,6 +72,44 @@ def worker_steps(archive: Path, work: Path) -> tuple[dict[str, list[float]], Par
             run(info)
             spent[step].append(cpu() - started)
     return spent, store
+
+
+WRITER_SETTINGS = {  # COPY options for a partition: capexwatch's (DuckDB's defaults) first
+    "snappy (capexwatch)": "", "uncompressed": ", compression uncompressed", "lz4": ", compression lz4",
+    "zstd": ", compression zstd", "snappy, Parquet v2 encodings": ", parquet_version v2",
+}
+
+
+def writer_settings(archive: Path, work: Path) -> None:
+    """Other Parquet writer settings for the partitions: each company written with every setting in turn
+    (rotated, so that none is always first), then counted from its file as the worker does; then every
+    setting's partitions loaded into a warehouse file, three times, in alternating order."""
+    conn = bulk.archive_reader(str(archive))
+    entries = company_entries(archive)
+    spent: dict[str, list[float]] = {name: [] for name in WRITER_SETTINGS}
+    for number, info in enumerate(entries):
+        names = list(WRITER_SETTINGS)
+        for name in names[number % len(names):] + names[:number % len(names)]:
+            target = work / f"setting-{names.index(name)}" / f"cik={number:010d}" / "facts.parquet"
+            target.parent.mkdir(parents=True)
+            started = cpu()
+            conn.execute(f"copy (select * from companyfacts_rows(?, ?)) to ? (format parquet{WRITER_SETTINGS[name]})",
+                         [f"zip://{info.filename}", info.file_size, str(target)])
+            conn.execute("select * from companyfacts_counts(?, null)", [str(target)]).fetchall()
+            spent[name].append(cpu() - started)
+    stores = {name: PartitionStore(str(work / f"setting-{i}")) for i, name in enumerate(WRITER_SETTINGS)}
+    loads: dict[str, list[float]] = {name: [] for name in WRITER_SETTINGS}
+    for turn in range(3):
+        for name in (list(WRITER_SETTINGS) if turn % 2 == 0 else list(reversed(WRITER_SETTINGS))):
+            loads[name].append(load(stores[name], str(work / f"loaded-{turn}.duckdb"), work))
+            (work / f"loaded-{turn}.duckdb").unlink()
+    print(f"Parquet writer settings for the partitions, {len(entries):,} companies:\n")
+    print("| setting | written + counted, CPU ms per company: median, mean | files | load into a warehouse file, "
+          "CPU core-s (three runs) |\n|---|---|---|---|")
+    for name, seconds in spent.items():
+        megabytes = sum(path.stat().st_size for path in Path(stores[name].url).glob("cik=*/facts.parquet")) / 1e6
+        print(f"| {name} | {statistics.median(seconds) * 1e3:.1f}, {statistics.mean(seconds) * 1e3:.1f} "
+              f"| {megabytes:,.1f} MB | {', '.join(f'{x:.2f}' for x in loads[name])} |")
 
 
 def _cut_after(cte: str) -> str:
@@ -100,10 +145,15 @@ def load(store: PartitionStore, database: str, scratch: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=200)
+    parser.add_argument("--writer-settings", action="store_true",
+                        help="compare Parquet writer settings for the partitions instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         build_archive(work / "companyfacts.zip", args.companies)
+        if args.writer_settings:
+            writer_settings(work / "companyfacts.zip", work)
+            return
         spent, store = worker_steps(work / "companyfacts.zip", work)
         whole = sum(spent["bulk.ingest_entry, the whole step"])
         print(f"a worker's steps, {args.companies:,} companies (CPU, ms per company):\n")
